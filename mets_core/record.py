@@ -1,0 +1,100 @@
+"""ECGRecord: the one in-memory record type every reader returns and every consumer takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from mets_core.errors import ECGInputError
+from mets_core.leads import STANDARD_12_LEADS
+
+
+@dataclass(frozen=True)
+class ECGRecord:
+    """A multi-lead ECG in millivolts.
+
+    Attributes:
+        signal: float32 array of shape (L, T), millivolts, one row per lead.
+        fs_hz: sampling rate in Hz.
+        lead_names: L standard lead names (see `mets_core.leads.STANDARD_12_LEADS`), in row order.
+        source: where the record came from (a file name or "synthetic"); never a patient name.
+        notes: every adjustment made while reading, in plain words (e.g. "derived III from I, II").
+        derived_leads: lead names that were computed (e.g. III from I and II) rather than recorded.
+        file_info: values the file states about itself (device measurements, statements), keyed by
+            a human-readable name; shown as "from the file".
+    """
+
+    signal: npt.NDArray[np.float32]
+    fs_hz: float
+    lead_names: tuple[str, ...]
+    source: str = "unknown"
+    notes: tuple[str, ...] = ()
+    derived_leads: tuple[str, ...] = ()
+    file_info: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n_leads(self) -> int:
+        return int(self.signal.shape[0])
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.signal.shape[1])
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_samples / float(self.fs_hz)
+
+    def lead(self, name: str) -> npt.NDArray[np.float32]:
+        """Return one lead (T,) by its standard name; raise ECGInputError if it is absent."""
+        if name not in self.lead_names:
+            raise ECGInputError(
+                f"Lead {name} is not in this recording; it has {', '.join(self.lead_names)}."
+            )
+        return self.signal[self.lead_names.index(name)]
+
+    def with_notes(self, *notes: str) -> ECGRecord:
+        """Return a copy with extra notes appended."""
+        return replace(self, notes=self.notes + tuple(notes))
+
+    def validate(self) -> ECGRecord:
+        """Check shape, rate, lead names and finiteness; return self so calls can chain.
+
+        Raises:
+            ECGInputError: on a wrong shape, a non-positive rate, unknown or duplicate lead names,
+                or NaN / infinite samples.
+        """
+        signal = self.signal
+        if signal.ndim != 2 or signal.shape[0] == 0 or signal.shape[1] == 0:
+            raise ECGInputError(
+                f"Expected a signal of shape (leads, samples); found shape {signal.shape}."
+            )
+        if signal.shape[0] != len(self.lead_names):
+            raise ECGInputError(
+                f"The recording has {signal.shape[0]} signal rows but {len(self.lead_names)} "
+                "lead names."
+            )
+        if not np.isfinite(self.fs_hz) or self.fs_hz <= 0:
+            raise ECGInputError(f"Expected a positive sampling rate in Hz; found {self.fs_hz}.")
+        unknown = [name for name in self.lead_names if name not in STANDARD_12_LEADS]
+        if unknown:
+            raise ECGInputError(
+                f"Unknown lead names {', '.join(unknown)}; expected some of "
+                f"{', '.join(STANDARD_12_LEADS)}."
+            )
+        if len(set(self.lead_names)) != len(self.lead_names):
+            raise ECGInputError(f"Lead names repeat: {', '.join(self.lead_names)}.")
+        _check_finite(signal, self.lead_names)
+        return self
+
+
+def _check_finite(signal: npt.NDArray[np.float32], lead_names: tuple[str, ...]) -> None:
+    bad = ~np.isfinite(signal)
+    if bad.any():
+        counts = bad.sum(axis=1)
+        where = ", ".join(f"{n} ({c} samples)" for n, c in zip(lead_names, counts) if c)
+        raise ECGInputError(
+            "The recording contains missing or infinite samples (NaN/inf) in lead(s) "
+            f"{where}. Export the ECG again or repair the gaps before analysis."
+        )
