@@ -1,0 +1,78 @@
+"""Layering rules: the library never imports the UI, and pages never do tensor work themselves."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PAGE_FILES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py"))]
+
+
+def _imported_roots(path: Path) -> set[str]:
+    """Top-level package names imported anywhere in a file (module level or inside functions)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    roots: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_only_ui_module_imports_streamlit() -> None:
+    offenders = [
+        str(path.relative_to(REPO))
+        for path in sorted((REPO / "mets_core").rglob("*.py"))
+        if path.name != "ui.py" or path.parent != REPO / "mets_core"
+        if "streamlit" in _imported_roots(path)
+    ]
+    assert offenders == [], f"streamlit imported outside mets_core/ui.py: {offenders}"
+
+
+def test_ui_module_is_the_streamlit_glue() -> None:
+    assert "streamlit" in _imported_roots(REPO / "mets_core" / "ui.py")
+
+
+def test_pages_exist() -> None:
+    assert len(PAGE_FILES) >= 5, "expected app.py and at least four pages"
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_pages_do_no_tensor_work(path: Path) -> None:
+    forbidden = {"torch", "transformers", "neurokit2", "wfdb", "safetensors"}
+    found = _imported_roots(path) & forbidden
+    assert not found, f"{path.name} imports {sorted(found)}; that logic belongs in mets_core"
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_pages_within_size_budget(path: Path) -> None:
+    budget = 80 if path.name == "app.py" else 120
+    n_lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert n_lines <= budget, f"{path.name} has {n_lines} lines; the budget is {budget}"
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_pages_never_catch_everything(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ExceptHandler):
+            caught = ast.unparse(node.type) if node.type is not None else "<bare>"
+            assert caught not in {"<bare>", "Exception", "BaseException"}, (
+                f"{path.name}:{node.lineno} catches {caught}; catch METSError only"
+            )
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_pages_never_use_shared_caches(path: Path) -> None:
+    # Per-patient data must stay in st.session_state; the only cache lives in mets_core/ui.py.
+    source = path.read_text(encoding="utf-8")
+    assert "cache_data" not in source and "cache_resource" not in source
+
+
+def test_no_environment_reads_outside_ui() -> None:
+    for path in PAGE_FILES:
+        assert "os.environ" not in path.read_text(encoding="utf-8"), path.name
