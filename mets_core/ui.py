@@ -8,14 +8,21 @@ in a cache shared between users.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import pandas as pd
 import streamlit as st
 
 from mets_core.errors import METSError
 from mets_core.record import ECGRecord
+
+if TYPE_CHECKING:
+    from mets_core.inference import LoadedModel
+    from mets_core.zero_shot import Ranking
 
 # --- session-state keys (per user, never shared) ---
 KEY_RECORD = "mets.record"  # the ECGRecord in use
@@ -24,6 +31,8 @@ KEY_REFERENCE = "mets.reference"  # reference report/label of a dataset record, 
 KEY_RANKING = "mets.ranking"  # the last Ranking for KEY_RECORD
 KEY_RANKING_SETTINGS = "mets.ranking_settings"  # candidates + template behind KEY_RANKING
 KEY_IMPORTANCE = "mets.lead_importance"  # {lead: score change} for the top candidate
+KEY_UPLOAD_SIGNATURE = "mets.upload_signature"  # file ids of the upload already read
+KEY_UPLOAD_ERROR = "mets.upload_error"  # why the last upload could not be read
 KEY_EXPLORE = "mets.explore"  # per-record predictions table of the explore page
 KEY_EXPLORE_SOURCE = "mets.explore_source"  # where KEY_EXPLORE came from (folder or CSV)
 
@@ -32,7 +41,6 @@ W_EXAMPLE = "w.example"
 W_LOAD_EXAMPLE = "w.load_example"
 W_UPLOAD = "w.upload"
 W_UPLOAD_FS = "w.upload_fs"
-W_READ_UPLOAD = "w.read_upload"
 W_PRESET = "w.preset"
 W_CANDIDATES = "w.candidates"
 W_TEMPLATE = "w.template"
@@ -46,6 +54,9 @@ W_POWERLINE = "w.powerline"
 W_RPEAKS = "w.rpeaks"
 W_CALIPER_LEAD = "w.caliper_lead"
 W_DATA_DIR = "w.data_dir"
+W_TASK = "w.task"
+W_LOAD_RESULTS = "w.load_results"
+W_OPEN_ID = "w.open_id"
 W_MAX_RECORDS = "w.max_records"
 W_RUN_SPLIT = "w.run_split"
 W_RESULTS_CSV = "w.results_csv"
@@ -62,7 +73,7 @@ RESULTS_DIR = REPO_ROOT / "results"
 
 
 def weights_setting() -> str | None:
-    """The weights file from METS_WEIGHTS, or None for `mets_core.load_model`'s default."""
+    """METS_WEIGHTS: a weights stem or file, "random-init", or None for the shipped default."""
     return os.environ.get("METS_WEIGHTS") or None
 
 
@@ -95,16 +106,27 @@ def page_setup(title: str) -> None:
             st.caption(f"{record.n_leads} leads · {record.fs_hz:g} Hz · {record.duration_s:.1f} s")
 
 
+RANDOM_INIT = "random-init"  # METS_WEIGHTS value for an untrained model (interface demos, tests)
+
+
 @st.cache_resource(show_spinner="Loading the METS model (once per server process)…")
-def _load_model_cached(weights: str | None, device: str):  # noqa: ANN202 (LoadedModel)
+def _load_model_cached(weights: str | None, device: str) -> LoadedModel:
     # Shared by every user and thread: treat as read-only (no .to(), .train() or attributes).
-    import mets_core
+    from mets_core.checkpoint import DEFAULT_WEIGHTS, weights_paths
+    from mets_core.inference import load_model
 
-    return mets_core.load_model(weights=weights, device=device)
+    no_shipped_weights = not weights_paths(DEFAULT_WEIGHTS)[0].is_file()
+    if weights == RANDOM_INIT or (weights is None and no_shipped_weights):
+        return load_model(device=device, random_init=True)
+    return load_model(weights, device=device)
 
 
-def load_model_or_stop():  # noqa: ANN201 (mets_core.LoadedModel)
-    """Return the process-wide model for (METS_WEIGHTS, METS_DEVICE), or show the error and stop."""
+def load_model_or_stop() -> LoadedModel:
+    """Return the process-wide model for (METS_WEIGHTS, METS_DEVICE), or show the error and stop.
+
+    Without METS_WEIGHTS the shipped `weights/mets_resnet18` is used; when it is absent, an
+    untrained model is loaded and every page that shows the model says so loudly.
+    """
     try:
         return _load_model_cached(weights_setting(), device_setting())
     except METSError as error:
@@ -112,11 +134,14 @@ def load_model_or_stop():  # noqa: ANN201 (mets_core.LoadedModel)
         st.stop()
 
 
-def show_weights_status(model) -> None:  # noqa: ANN001 (mets_core.LoadedModel)
+def show_weights_status(model: LoadedModel) -> None:
     """Name the weights and device, with a loud warning when the weights are not trained."""
+    from mets_core.device import describe_device
+
     info = model.weights
-    st.markdown(f"**Model:** `{info.name}` · **device:** {device_label(model.device)}")
-    st.caption(f"SHA-256 `{info.sha256}`")
+    st.markdown(f"**Model:** `{info.name}` · **device:** {describe_device(model.device)}")
+    if info.sha256:
+        st.caption(f"Weights SHA-256 `{info.sha256}`")
     if not info.trained:
         st.warning(
             "These weights are RANDOMLY INITIALISED, not trained. Every ranking they produce is "
@@ -125,23 +150,21 @@ def show_weights_status(model) -> None:  # noqa: ANN001 (mets_core.LoadedModel)
         )
 
 
-def device_label(device: object) -> str:
-    """A readable device name: the GPU model for CUDA devices, "CPU" otherwise."""
-    text = str(device)
-    if text.startswith("cuda"):
-        import torch
-
-        return f"GPU {torch.cuda.get_device_name(torch.device(text))} ({text})"
-    return "CPU"
-
-
 def set_record(record: ECGRecord, label: str, reference: str | None = None) -> None:
     """Make `record` the ECG in use for this session and forget results of the previous one."""
     st.session_state[KEY_RECORD] = record
     st.session_state[KEY_RECORD_LABEL] = label
     st.session_state[KEY_REFERENCE] = reference
-    for key in (KEY_RANKING, KEY_RANKING_SETTINGS, KEY_IMPORTANCE):
+    for key in (KEY_RANKING, KEY_RANKING_SETTINGS, KEY_IMPORTANCE, KEY_UPLOAD_ERROR):
         st.session_state.pop(key, None)
+
+
+def set_ranking(ranking: Ranking, candidates_text: str, template: str | None = None) -> None:
+    """Store a ranking made elsewhere (e.g. the explore page) so the Zero-shot page shows it."""
+    st.session_state[KEY_RANKING] = ranking
+    st.session_state[KEY_RANKING_SETTINGS] = {"template": template}
+    st.session_state[W_CANDIDATES] = candidates_text
+    st.session_state.pop(KEY_IMPORTANCE, None)
 
 
 def record_or_stop() -> ECGRecord:
@@ -185,3 +208,72 @@ def result_files(suffix: str) -> list[Path]:
     if not RESULTS_DIR.is_dir():
         return []
     return sorted(p for p in RESULTS_DIR.rglob(f"*{suffix}") if p.is_file())
+
+
+def ranking_table(ranking: Ranking) -> pd.DataFrame:
+    """The ranking as a table: rank, candidate, cosine and relative probability in percent."""
+    return pd.DataFrame(
+        [
+            {
+                "rank": position,
+                "candidate": item.candidate,
+                "cosine": round(float(item.cosine), 4),
+                "relative probability (%)": round(100.0 * float(item.probability), 1),
+            }
+            for position, item in enumerate(ranking, start=1)
+        ]
+    )
+
+
+def ranking_exports(
+    ranking: Ranking, record: ECGRecord, settings: dict[str, object]
+) -> tuple[bytes, bytes]:
+    """Serialise a ranking with the record summary and settings, as (CSV bytes, JSON bytes).
+
+    The CSV starts with `#`-prefixed lines for the record summary and settings (read it back with
+    `pandas.read_csv(path, comment="#")`); the JSON holds the same content as nested objects.
+    """
+    payload = {
+        "disclaimer": DISCLAIMER,
+        "record": record_summary(record),
+        "settings": dict(settings),
+        **ranking.to_dict(),
+    }
+    context = {key: value for key, value in payload.items() if key != "ranking"}
+    header = "".join(
+        f"# {key}: {json.dumps(value, ensure_ascii=False)}\n" for key, value in context.items()
+    )
+    table = pd.DataFrame(payload["ranking"])
+    table.insert(0, "rank", range(1, len(table) + 1))
+    csv_bytes = (header + table.to_csv(index=False)).encode("utf-8")
+    return csv_bytes, json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def set_explore(table: pd.DataFrame, source: str) -> None:
+    """Keep a per-record predictions table (and where it came from) in this session."""
+    st.session_state[KEY_EXPLORE] = table
+    st.session_state[KEY_EXPLORE_SOURCE] = source
+
+
+def predict_test_split_with_progress(
+    model: LoadedModel, root: str, task: str, max_records: int
+) -> pd.DataFrame:
+    """`explore.predict_test_split` with a Streamlit progress bar (raises DataError as it does)."""
+    from mets_core.explore import predict_test_split
+
+    bar = st.progress(0.0, text="Reading the PTB-XL index…")
+
+    def report(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Zero-shot ranking: {done} of {total} test records")
+
+    table = predict_test_split(model, Path(root).expanduser(), task, max_records, report)
+    bar.empty()
+    return table
+
+
+def relative_to_repo(path: Path) -> str:
+    """A path shown relative to the repository root when it lies inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)

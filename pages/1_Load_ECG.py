@@ -1,0 +1,102 @@
+"""Load an ECG: pick a bundled real example or upload a file; show what was read and every note."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mets_core import examples, ui
+from mets_core.errors import METSError
+from mets_core.io import load_record_from_uploads
+from mets_core.plotting import plot_ecg_paper
+from mets_core.quality import assess_leads, record_usable
+
+ui.page_setup("Load ECG")
+st.title("📂 Load an ECG")
+
+tab_example, tab_upload = st.tabs(["Bundled example", "Upload a file"])
+with tab_example:
+    catalogue = {example.key: example for example in examples.list_examples()}
+    key = st.selectbox(
+        "Real example record",
+        list(catalogue),
+        format_func=lambda k: catalogue[k].title,
+        key=ui.W_EXAMPLE,
+    )
+    st.caption(catalogue[key].description)
+    st.caption(f"Source: {catalogue[key].source}. Licence: {catalogue[key].licence}.")
+    if st.button("Load this example", key=ui.W_LOAD_EXAMPLE, type="primary"):
+        try:
+            ui.set_record(
+                examples.load_example(key),
+                f"Example: {catalogue[key].title}",
+                reference=catalogue[key].diagnosis_reference,
+            )
+        except METSError as error:
+            ui.show_error_and_stop(error)
+
+with tab_upload:
+    uploads = st.file_uploader(
+        "Drop the ECG export here. A WFDB record needs both its .hea and .dat file.",
+        accept_multiple_files=True,
+        key=ui.W_UPLOAD,
+    )
+    st.caption(
+        "Read: WFDB (.hea + .dat), .zip of a WFDB record, CSV, NPY, MAT, EDF, GE MUSE / Philips / "
+        "HL7 aECG XML. Files stay in this browser session only."
+    )
+    fs_hz = st.number_input(
+        "Sampling rate in Hz (only for CSV / NPY files that do not state it)",
+        min_value=0.0,
+        max_value=10_000.0,
+        value=0.0,
+        step=50.0,
+        key=ui.W_UPLOAD_FS,
+    )
+    signature = (fs_hz, *(upload.file_id for upload in uploads or ()))
+    if uploads and signature != st.session_state.get(ui.KEY_UPLOAD_SIGNATURE):
+        st.session_state[ui.KEY_UPLOAD_SIGNATURE] = signature  # read each new upload once
+        pairs = [(upload.name, upload.getvalue()) for upload in uploads]
+        try:
+            ui.set_record(
+                load_record_from_uploads(pairs, fs_hz=fs_hz or None),
+                "Upload: " + ", ".join(name for name, _ in pairs),
+            )
+        except METSError as error:
+            st.session_state.pop(ui.KEY_RECORD, None)  # never keep showing the previous ECG
+            st.session_state[ui.KEY_UPLOAD_ERROR] = str(error)
+    if uploads and st.session_state.get(ui.KEY_UPLOAD_ERROR):
+        st.error(st.session_state[ui.KEY_UPLOAD_ERROR])
+        st.stop()
+
+record = st.session_state.get(ui.KEY_RECORD)
+if record is None:
+    st.info("Pick an example or upload a file to begin.")
+    st.stop()
+
+st.divider()
+st.subheader(st.session_state.get(ui.KEY_RECORD_LABEL, record.source))
+if st.session_state.get(ui.KEY_REFERENCE):
+    st.caption(f"Reference (from the dataset): {st.session_state[ui.KEY_REFERENCE]}")
+col_leads, col_fs, col_duration, col_units = st.columns(4)
+col_leads.metric("Leads", record.n_leads)
+col_fs.metric("Sampling rate", f"{record.fs_hz:g} Hz")
+col_duration.metric("Duration", f"{record.duration_s:.1f} s")
+col_units.metric("Units", "mV")
+st.caption("Leads: " + ", ".join(record.lead_names))
+for note in record.notes:
+    st.info(f"While reading: {note}")
+if record.file_info:
+    with st.expander("Values stated in the file (source: the file, not computed here)"):
+        st.table({"item": list(record.file_info), "value": list(record.file_info.values())})
+
+flags = assess_leads(record)
+st.markdown("**Signal quality per lead**")
+st.dataframe(ui.quality_table(flags), hide_index=True, key="quality_table")
+usable, reason = record_usable(flags)
+if not usable:
+    st.warning(f"This recording failed its quality checks: {reason}")
+
+st.plotly_chart(plot_ecg_paper(record, title="Raw signal"), key="preview_plot")
+col_view, col_rank = st.columns(2)
+col_view.page_link("pages/3_Signal_View.py", label="Open the signal view", icon="📈")
+col_rank.page_link("pages/2_Zero_Shot.py", label="Rank candidate diagnoses", icon="🔎")

@@ -1,0 +1,107 @@
+"""Zero-shot ranking: free-text candidate diagnoses ranked by similarity to the loaded ECG."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import mets_core
+from mets_core import prompts, ui
+from mets_core.errors import METSError
+from mets_core.plotting import plot_lead_importance, plot_scores
+from mets_core.quality import assess_leads, record_usable
+
+ui.page_setup("Zero-shot ranking")
+st.title("🔎 Rank candidate diagnoses")
+st.caption(
+    "A relative similarity ranking between the candidates you type, for research and teaching. "
+    "It is not a probability of disease and not a diagnosis."
+)
+record = ui.record_or_stop()
+model = ui.load_model_or_stop()
+ui.show_weights_status(model)
+
+
+def _apply_preset() -> None:
+    name = st.session_state[ui.W_PRESET]
+    if name in prompts.PRESETS:
+        st.session_state[ui.W_CANDIDATES] = "\n".join(prompts.PRESETS[name])
+
+
+st.selectbox(
+    "Preset candidate list (fills the box below; edit freely)",
+    ["(type your own)", *prompts.PRESETS],
+    key=ui.W_PRESET,
+    on_change=_apply_preset,
+)
+text = st.text_area(
+    "Candidate diagnoses, one per line",
+    key=ui.W_CANDIDATES,
+    height=160,
+    placeholder="atrial fibrillation\nleft bundle branch block\nnormal ECG",
+)
+template = st.text_input(
+    "Prompt template ({} is replaced by each candidate)",
+    value=prompts.DEFAULT_TEMPLATE,
+    key=ui.W_TEMPLATE,
+)
+if st.button("Rank", key=ui.W_RANK, type="primary"):
+    try:
+        ranking = mets_core.rank(model, record, text, template=template)
+    except METSError as error:
+        ui.show_error_and_stop(error)
+    st.session_state[ui.KEY_RANKING] = ranking
+    st.session_state[ui.KEY_RANKING_SETTINGS] = {"template": template}
+    st.session_state.pop(ui.KEY_IMPORTANCE, None)
+
+ranking = st.session_state.get(ui.KEY_RANKING)
+if ranking is None:
+    st.stop()
+
+items = list(ranking)
+usable, reason = record_usable(assess_leads(record))
+if not usable:
+    st.warning(f"This recording failed its quality checks ({reason}); treat the ranking with care.")
+if ranking.uniformity_warning:
+    st.warning(ranking.uniformity_warning)
+ui.show_notes(ranking.notes, title="Model input")
+
+st.subheader("Ranking")
+st.dataframe(ui.ranking_table(ranking), hide_index=True, key="ranking_table")
+st.plotly_chart(
+    plot_scores(
+        [item.candidate for item in items],
+        [item.cosine for item in items],
+        [item.probability for item in items],
+        ranking.temperature,
+    ),
+    key="scores_plot",
+)
+st.caption(
+    f"Relative probability = softmax(cosine / temperature) over these candidates only; "
+    f"temperature {ranking.temperature:.4f}. Ran on {ranking.device} in {ranking.elapsed_s:.2f} s."
+)
+with st.expander("Exact prompts sent to the text model"):
+    st.table({"candidate": [i.candidate for i in items], "prompt": [i.prompt for i in items]})
+
+settings = st.session_state.get(ui.KEY_RANKING_SETTINGS, {})
+csv_bytes, json_bytes = ui.ranking_exports(ranking, record, settings)
+col_csv, col_json = st.columns(2)
+col_csv.download_button("Download CSV", csv_bytes, "mets_ranking.csv", "text/csv", key="w.csv")
+col_json.download_button(
+    "Download JSON", json_bytes, "mets_ranking.json", "application/json", key="w.json"
+)
+
+st.subheader(f"Which leads drove “{items[0].candidate}”?")
+st.caption("Score change of the top candidate when each lead is masked (set to zero).")
+if st.button("Compute lead importance", key=ui.W_EXPLAIN):
+    try:
+        st.session_state[ui.KEY_IMPORTANCE] = mets_core.lead_importance(
+            model, record, items[0].candidate, template=settings.get("template")
+        )
+    except METSError as error:
+        ui.show_error_and_stop(error)
+importance = st.session_state.get(ui.KEY_IMPORTANCE)
+if importance:
+    st.plotly_chart(
+        plot_lead_importance(list(importance), list(importance.values())), key="importance_plot"
+    )

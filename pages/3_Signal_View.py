@@ -1,0 +1,104 @@
+"""Signal view: the ECG as paper, raw or cleaned, with measurements, median beats and calipers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import mets_core
+from mets_core import measurements, ui
+from mets_core.errors import METSError
+from mets_core.plotting import plot_ecg_paper, plot_median_beats, plot_raw_vs_clean
+from mets_core.quality import assess_leads
+
+CLEAN_METHOD = "neurokit"  # nk.ecg_clean: 0.5 Hz high-pass (baseline) + powerline notch
+
+ui.page_setup("Signal view")
+st.title("📈 Signal view")
+record = ui.record_or_stop()
+st.caption(st.session_state.get(ui.KEY_RECORD_LABEL, record.source))
+if st.session_state.get(ui.KEY_REFERENCE):
+    st.caption(f"Reference (from the dataset): {st.session_state[ui.KEY_REFERENCE]}")
+
+col_layout, col_speed, col_gain, col_trace, col_mains = st.columns([2, 1, 1.3, 2.2, 1])
+layout = col_layout.radio("Layout", ["3x4", "6x2", "12x1"], key=ui.W_LAYOUT, horizontal=True)
+speed_mm_s = col_speed.radio("mm/s", [25, 50], key=ui.W_SPEED, horizontal=True)
+gain_mm_mv = col_gain.radio("mm/mV", [5, 10, 20], index=1, key=ui.W_GAIN, horizontal=True)
+trace = col_trace.radio(
+    "Trace", ["Raw", "Cleaned", "Cleaned over raw"], key=ui.W_TRACE, horizontal=True
+)
+powerline_hz = col_mains.radio("Mains Hz", [50, 60], key=ui.W_POWERLINE, horizontal=True)
+show_peaks = st.toggle("Mark R-peaks (lead II)", value=True, key=ui.W_RPEAKS)
+
+try:
+    cleaned = mets_core.clean_ecg(
+        record.signal, fs_hz=record.fs_hz, powerline_hz=powerline_hz, method=CLEAN_METHOD
+    )
+    r_peaks_s = measurements.find_r_peaks(record, "II") if show_peaks else None
+except METSError as error:
+    ui.show_error_and_stop(error)
+
+filter_text = (
+    "raw signal, no filter"
+    if trace == "Raw"
+    else f"neurokit2 ecg_clean ({CLEAN_METHOD}): 0.5 Hz high-pass, {powerline_hz} Hz powerline"
+)
+st.plotly_chart(
+    plot_ecg_paper(
+        record,
+        layout=layout,
+        speed_mm_s=speed_mm_s,
+        gain_mm_mv=gain_mm_mv,
+        cleaned=None if trace == "Raw" else cleaned,
+        overlay_raw=trace == "Cleaned over raw",
+        r_peaks_s=r_peaks_s,
+        filter_text=filter_text,
+    ),
+    key="paper_plot",
+    config={"scrollZoom": True, "displaylogo": False},
+)
+st.caption(f"Filter: {filter_text}. Zoom with the mouse wheel or a box; double-click to reset.")
+
+tab_measure, tab_median, tab_caliper, tab_quality = st.tabs(
+    ["Measurements", "Median beats", "Calipers", "Lead quality"]
+)
+with tab_measure:
+    try:
+        result = measurements.measure_intervals(record, lead="II")
+    except METSError as error:
+        ui.show_error_and_stop(error)
+    from_file = [
+        {"measurement": name, "value": value, "source": "from the file"}
+        for name, value in record.file_info.items()
+    ]
+    st.dataframe(result.as_rows() + from_file, hide_index=True, key="measure_table")
+    ui.show_notes(result.notes, title="Measurement")
+
+with tab_median:
+    try:
+        medians = measurements.median_beats(record)
+    except METSError as error:
+        ui.show_error_and_stop(error)
+    st.plotly_chart(plot_median_beats(medians, record.fs_hz), key="median_plot")
+
+with tab_caliper:
+    st.caption("Click two points on the trace (or box-select) to read time, rate and amplitude.")
+    lead = st.selectbox("Lead", record.lead_names, key=ui.W_CALIPER_LEAD)
+    event = st.plotly_chart(
+        plot_raw_vs_clean(record, cleaned, lead),
+        key="caliper_plot",
+        on_select="rerun",
+        selection_mode=("points", "box"),
+    )
+    points = sorted(event.selection.points, key=lambda p: p["x"]) if event else []
+    if len(points) >= 2:
+        first, last = points[0], points[-1]
+        readout = measurements.caliper_readout(first["x"], first["y"], last["x"], last["y"])
+        col_dt, col_rate, col_dv = st.columns(3)
+        col_dt.metric("Time", f"{readout['dt_ms']:.0f} ms")
+        col_rate.metric("Rate (60000 / time)", f"{readout['rate_bpm']:.0f} bpm")
+        col_dv.metric("Amplitude", f"{readout['dv_mv']:+.2f} mV")
+    else:
+        st.info(f"{len(points)} of 2 points selected.")
+
+with tab_quality:
+    st.dataframe(ui.quality_table(assess_leads(record)), hide_index=True, key="quality_table")

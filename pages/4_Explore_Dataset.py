@@ -1,0 +1,96 @@
+"""Explore a dataset: zero-shot over a PTB-XL test split (or saved predictions) and its failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+import mets_core
+from mets_core import explore, ui
+from mets_core.data import ptbxl
+from mets_core.data.ptbxl_labels import TASK_CLASSES
+from mets_core.errors import METSError
+from mets_core.plotting import plot_confusion_matrix
+
+ui.page_setup("Explore dataset")
+st.title("🧭 Explore a dataset and its failures")
+model = ui.load_model_or_stop()
+ui.show_weights_status(model)
+
+root = st.text_input(
+    "Local PTB-XL folder (with scp_statements.csv and records100/)",
+    value=ui.data_dir_setting(),
+    key=ui.W_DATA_DIR,
+    placeholder="/data/ptb-xl",
+)
+task = st.selectbox("Task", list(TASK_CLASSES), key=ui.W_TASK)
+tab_run, tab_load = st.tabs(["Run zero-shot now", "Load saved predictions (results/)"])
+with tab_run:
+    max_records = st.number_input(
+        "At most this many test records (fold 10)", 1, 25_000, 100, key=ui.W_MAX_RECORDS
+    )
+    if st.button("Run zero-shot on the test split", key=ui.W_RUN_SPLIT, disabled=not root):
+        try:
+            table = ui.predict_test_split_with_progress(model, root, task, int(max_records))
+        except METSError as error:
+            ui.show_error_and_stop(error)
+        ui.set_explore(table, f"zero-shot on {root}, task {task}, {len(table)} test records")
+with tab_load:
+    saved = ui.result_files(".csv")
+    if not saved:
+        st.info("No per-record predictions CSV in results/ yet; run zero-shot instead.")
+    else:
+        path = st.selectbox(
+            "Predictions file", saved, format_func=ui.relative_to_repo, key=ui.W_RESULTS_CSV
+        )
+        if st.button("Load predictions", key=ui.W_LOAD_RESULTS):
+            try:
+                ui.set_explore(explore.read_predictions(path), ui.relative_to_repo(path))
+            except METSError as error:
+                ui.show_error_and_stop(error)
+
+table = st.session_state.get(ui.KEY_EXPLORE)
+if table is None:
+    st.stop()
+
+st.divider()
+st.caption(f"Predictions: {st.session_state.get(ui.KEY_EXPLORE_SOURCE, '')}")
+metrics = explore.compute_metrics(table)
+col_n, col_acc, col_auc = st.columns(3)
+col_n.metric("Records", len(table))
+col_acc.metric("Top-1 in reference labels", f"{100 * metrics.accuracy:.1f}%")
+macro = sum(metrics.auroc.values()) / len(metrics.auroc) if metrics.auroc else float("nan")
+col_auc.metric("Macro AUROC", f"{macro:.3f}")
+col_matrix, col_auroc = st.columns([3, 2])
+with col_matrix:
+    st.plotly_chart(
+        plot_confusion_matrix(metrics.confusion, list(metrics.class_codes)), key="confusion_plot"
+    )
+    st.caption(f"Rows: reference; columns: top-ranked; {metrics.n_single_label} single-label ECGs.")
+with col_auroc:
+    st.dataframe(
+        {"class": list(metrics.auroc), "AUROC": [round(v, 3) for v in metrics.auroc.values()]},
+        hide_index=True,
+        key="auroc_table",
+    )
+
+only_wrong = st.toggle("Only misclassified records", value=True, key=ui.W_ONLY_WRONG)
+shown = table[~table["correct"].astype(bool)] if only_wrong else table
+st.dataframe(shown, hide_index=True, key="predictions_table")
+if shown.empty:
+    st.stop()
+ecg_id = st.selectbox("Record to open", shown["ecg_id"].tolist(), key=ui.W_OPEN_ID)
+if st.button("Open in the signal view", key=ui.W_OPEN_RECORD, type="primary"):
+    try:
+        index = ptbxl.load_ptbxl_index(Path(root))
+        row = index.row(int(ecg_id))
+        record = ptbxl.read_ptbxl_signal(index.root, row)
+        texts = list(explore.class_prompts(task).values())
+        ranking = mets_core.rank(model, record, texts)
+    except METSError as error:
+        ui.show_error_and_stop(error)
+    reference = f"{task}: {', '.join(row.labels[task]) or '-'}; report: {row.report or '-'}"
+    ui.set_record(record, f"PTB-XL ecg_id {row.ecg_id} (test fold)", reference=reference)
+    ui.set_ranking(ranking, "\n".join(texts))
+    st.switch_page("pages/3_Signal_View.py")

@@ -1,0 +1,181 @@
+"""AppTest on every page: it loads, the load -> view -> rank flow works, bad input -> st.error."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mets_core import ui
+from mets_core.examples import EXAMPLES_DIR, load_example
+
+REPO = Path(__file__).resolve().parents[1]
+PAGES = ["app.py", *sorted(f"pages/{p.name}" for p in (REPO / "pages").glob("*.py"))]
+PTBXL = REPO.parent / "shared" / "data" / "ptb-xl"
+TIMEOUT_S = 30
+EXTS = (".hea", ".dat")
+
+
+@pytest.fixture(autouse=True)
+def _tiny_model_env(monkeypatch: pytest.MonkeyPatch, tiny_weights: Path) -> None:
+    # The model is cached per (weights, device) for the whole test process, as in the server.
+    monkeypatch.setenv("METS_WEIGHTS", str(tiny_weights))
+    monkeypatch.setenv("METS_DEVICE", "cpu")
+    monkeypatch.delenv("METS_DATA_DIR", raising=False)
+
+
+def _app(page: str = "app.py", **state: object) -> AppTest:
+    at = AppTest.from_file(str(REPO / page), default_timeout=TIMEOUT_S)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at
+
+
+def _texts(elements) -> str:  # noqa: ANN001 (an AppTest ElementList)
+    return " ".join(str(element.value) for element in elements)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_without_a_record(page: str) -> None:
+    at = _app(page).run()
+    assert not at.exception, at.exception
+    assert not at.error, _texts(at.error)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_with_a_real_record(page: str) -> None:
+    record = load_example("ptbxl_afib")
+    at = _app(page, **{ui.KEY_RECORD: record, ui.KEY_RECORD_LABEL: "Example: AF"}).run()
+    assert not at.exception, at.exception
+    assert not at.error, _texts(at.error)
+
+
+def test_home_names_the_weights_and_warns_about_random_init() -> None:
+    at = _app().run()
+    assert "random" in _texts(at.warning).lower()  # the tiny checkpoint is not trained
+    assert "CPU" in _texts(at.markdown)
+
+
+def test_full_flow_example_to_ranking() -> None:
+    at = _app().run()
+    at.switch_page("pages/1_Load_ECG.py").run()
+    at.selectbox(key=ui.W_EXAMPLE).set_value("ptbxl_lbbb")
+    at.button(key=ui.W_LOAD_EXAMPLE).click().run()
+    assert not at.exception and not at.error
+    record = at.session_state[ui.KEY_RECORD]
+    assert record.n_leads == 12 and record.fs_hz == 500
+    assert "12" in _texts(at.metric)
+
+    at.switch_page("pages/3_Signal_View.py").run()
+    assert not at.exception and not at.error
+    at.radio(key=ui.W_LAYOUT).set_value("12x1")
+    at.radio(key=ui.W_TRACE).set_value("Cleaned over raw").run()
+    assert not at.exception and not at.error
+
+    at.switch_page("pages/2_Zero_Shot.py").run()
+    at.text_area(key=ui.W_CANDIDATES).input("left bundle branch block\nnormal ECG")
+    at.button(key=ui.W_RANK).click().run()
+    assert not at.exception and not at.error
+    table = at.dataframe(key="ranking_table").value
+    assert set(table["candidate"]) == {"left bundle branch block", "normal ECG"}
+    assert table["relative probability (%)"].sum() == pytest.approx(100.0, abs=0.2)
+
+    at.button(key=ui.W_EXPLAIN).click().run()
+    assert not at.exception and not at.error
+    assert len(at.session_state[ui.KEY_IMPORTANCE]) == 12
+
+
+def test_preset_fills_candidates() -> None:
+    at = _app("pages/2_Zero_Shot.py", **{ui.KEY_RECORD: load_example("ptbxl_normal")}).run()
+    at.selectbox(key=ui.W_PRESET).set_value("PTB-XL superclass").run()
+    assert "myocardial infarction" in at.text_area(key=ui.W_CANDIDATES).value
+
+
+@pytest.mark.parametrize(
+    ("candidates", "template", "expected"),
+    [
+        ("  \n\n", "{}", "at least one candidate"),
+        ("normal ECG\nNormal ECG", "{}", "twice"),
+        ("normal ECG", "no slot here", "{}"),
+    ],
+)
+def test_bad_candidates_show_an_error(candidates: str, template: str, expected: str) -> None:
+    at = _app("pages/2_Zero_Shot.py", **{ui.KEY_RECORD: load_example("ptbxl_normal")}).run()
+    at.text_area(key=ui.W_CANDIDATES).input(candidates)
+    at.text_input(key=ui.W_TEMPLATE).input(template)
+    at.button(key=ui.W_RANK).click().run()
+    assert not at.exception
+    assert expected in _texts(at.error)
+
+
+def _upload(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
+    at.file_uploader(key=ui.W_UPLOAD).set_value(
+        [(name, data, "application/octet-stream") for name, data in files]
+    )
+    return at.run()
+
+
+def test_real_wfdb_pair_upload() -> None:
+    pair = [(f"00417_hr{ext}", (EXAMPLES_DIR / f"00417_hr{ext}").read_bytes()) for ext in EXTS]
+    at = _upload(_app("pages/1_Load_ECG.py").run(), pair)
+    assert not at.exception and not at.error, _texts(at.error)
+    assert at.session_state[ui.KEY_RECORD].n_leads == 12
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        [("00417_hr.hea", (EXAMPLES_DIR / "00417_hr.hea").read_bytes())],  # .dat missing
+        [("broken.hea", b"this is not a WFDB header\n")],
+        [("scan.pdf", b"%PDF-1.4 not an ECG")],
+    ],
+    ids=["hea-without-dat", "garbage-header", "unsupported-type"],
+)
+def test_broken_upload_shows_an_error(files: list[tuple[str, bytes]]) -> None:
+    at = _upload(_app("pages/1_Load_ECG.py").run(), files)
+    assert not at.exception, at.exception
+    assert at.error, "a broken upload must show st.error"
+    assert ui.KEY_RECORD not in at.session_state
+
+
+def test_ranking_exports_carry_record_and_settings(tiny_weights: Path) -> None:
+    import mets_core
+
+    model = mets_core.load_model(tiny_weights, device="cpu")
+    record = load_example("ptbxl_normal")
+    ranking = mets_core.rank(model, record, ["normal ECG", "atrial fibrillation"])
+    csv_bytes, json_bytes = ui.ranking_exports(ranking, record, {"template": "{}"})
+    table = pd.read_csv(StringIO(csv_bytes.decode()), comment="#")
+    assert list(table["candidate"]) == [item.candidate for item in ranking]
+    payload = json.loads(json_bytes)
+    assert payload["record"]["sampling rate"] == "500 Hz"
+    assert payload["settings"]["template"] == "{}"
+    assert payload["weights"]["trained"] is False
+
+
+def test_explore_bad_folder_shows_an_error(tmp_path: Path) -> None:
+    at = _app("pages/4_Explore_Dataset.py").run()
+    at.text_input(key=ui.W_DATA_DIR).input(str(tmp_path / "no-such-folder"))
+    at.button(key=ui.W_RUN_SPLIT).click().run()
+    assert not at.exception
+    assert "no-such-folder" in _texts(at.error)
+
+
+@pytest.mark.skipif(not PTBXL.is_dir(), reason=f"PTB-XL copy not found at {PTBXL}")
+def test_explore_runs_on_real_test_split_and_opens_a_record() -> None:
+    at = _app("pages/4_Explore_Dataset.py").run()
+    at.text_input(key=ui.W_DATA_DIR).input(str(PTBXL))
+    at.number_input(key=ui.W_MAX_RECORDS).set_value(4)
+    at.button(key=ui.W_RUN_SPLIT).click().run()
+    assert not at.exception and not at.error, _texts(at.error)
+    table = at.session_state[ui.KEY_EXPLORE]
+    assert len(table) == 4 and {"ecg_id", "true", "predicted", "correct"} <= set(table.columns)
+    at.toggle(key=ui.W_ONLY_WRONG).set_value(False).run()
+    at.button(key=ui.W_OPEN_RECORD).click().run()
+    assert not at.exception and not at.error
+    assert at.session_state[ui.KEY_RECORD].n_leads == 12
+    assert "report" in at.session_state[ui.KEY_REFERENCE]
