@@ -1,0 +1,32 @@
+"""RawRecording: what a format reader hands to `assemble.build_record` (before lead mapping)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+
+@dataclass
+class RawRecording:
+    """Channels exactly as a file stores them, already in physical units where the file says how.
+
+    Attributes:
+        signal: float64 array of shape (C, T), one row per channel, in `units`.
+        fs_hz: sampling rate in Hz (shared by all channels).
+        channel_names: C labels as found in the file (not yet normalised).
+        units: C declared units (``"mV"``, ``"uV"``, ...) or None where the file declares none;
+            undeclared channels are scaled by the amplitude rule in `units.py`.
+        source: file name only (no folders), shown to the user.
+        notes: adjustments the reader made, in plain words.
+        file_info: values the file states about itself (format, header comments).
+    """
+
+    signal: npt.NDArray[np.float64]
+    fs_hz: float
+    channel_names: list[str]
+    units: list[str | None]
+    source: str
+    notes: list[str] = field(default_factory=list)
+    file_info: dict[str, str] = field(default_factory=dict)
