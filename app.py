@@ -40,7 +40,7 @@ if provenance:
     st.caption(
         " · ".join(f"{key}: {value}" for key, value in provenance.items() if value is not None)
     )
-st.page_link("pages/5_Model_Card.py", label="Full model card", icon="📄")
+ui.link_to("pages/5_Model_Card.py", "Full model card", "📄")
 
 st.subheader("Quick start")
 st.markdown(
@@ -51,4 +51,4 @@ st.markdown(
     "3. **Zero-shot**: type one candidate per line (or pick a preset) and rank them.\n"
     "4. **Explore dataset**: run over a PTB-XL test split and open the misclassified records."
 )
-st.page_link("pages/1_Load_ECG.py", label="Start: load an ECG", icon="📂")
+ui.link_to("pages/1_Load_ECG.py", "Start: load an ECG", "📂")

@@ -89,7 +89,8 @@ def predict_test_split(
     for done, row in enumerate(rows, start=1):
         record = ptbxl.read_ptbxl_signal(index.root, row)
         ranking = rank(model, record, list(texts.values()))
-        probabilities = {f"p_{code_of[r.candidate]}": r.probability for r in ranking}
+        by_code = {code_of[r.candidate]: r.probability for r in ranking}
+        probabilities = {f"p_{code}": by_code[code] for code in texts}  # task class order
         predicted = code_of[ranking[0].candidate]
         true = row.labels[task]
         table.append({"ecg_id": row.ecg_id, "true": ";".join(true), "predicted": predicted,

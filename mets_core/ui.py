@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
+from streamlit.errors import StreamlitPageNotFoundError
+
 from mets_core.errors import METSError
 from mets_core.record import ECGRecord
 
@@ -150,6 +152,26 @@ def show_weights_status(model: LoadedModel) -> None:
         )
 
 
+def link_to(page: str, label: str, icon: str) -> None:
+    """`st.page_link` to another page, e.g. ``link_to("pages/3_Signal_View.py", ...)``.
+
+    A page rendered on its own (AppTest, or `streamlit run pages/x.py`) has no page registry;
+    there the link becomes a hint to use the sidebar instead of failing.
+    """
+    try:
+        st.page_link(page, label=label, icon=icon)
+    except StreamlitPageNotFoundError:
+        st.caption(f"{icon} {label}: open it from the sidebar.")
+
+
+def go_to(page: str, label: str) -> None:
+    """Switch to another page (see `link_to` for pages rendered on their own)."""
+    try:
+        st.switch_page(page)
+    except StreamlitPageNotFoundError:
+        st.success(f"Done. Open “{label}” from the sidebar.")
+
+
 def set_record(record: ECGRecord, label: str, reference: str | None = None) -> None:
     """Make `record` the ECG in use for this session and forget results of the previous one."""
     st.session_state[KEY_RECORD] = record
@@ -172,7 +194,7 @@ def record_or_stop() -> ECGRecord:
     record = st.session_state.get(KEY_RECORD)
     if record is None:
         st.info("No ECG is loaded in this session yet. Load one first.")
-        st.page_link("pages/1_Load_ECG.py", label="Load an ECG", icon="📂")
+        link_to("pages/1_Load_ECG.py", "Load an ECG", "📂")
         st.stop()
     return record
 

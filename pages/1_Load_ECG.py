@@ -98,5 +98,7 @@ if not usable:
 
 st.plotly_chart(plot_ecg_paper(record, title="Raw signal"), key="preview_plot")
 col_view, col_rank = st.columns(2)
-col_view.page_link("pages/3_Signal_View.py", label="Open the signal view", icon="📈")
-col_rank.page_link("pages/2_Zero_Shot.py", label="Rank candidate diagnoses", icon="🔎")
+with col_view:
+    ui.link_to("pages/3_Signal_View.py", "Open the signal view", "📈")
+with col_rank:
+    ui.link_to("pages/2_Zero_Shot.py", "Rank candidate diagnoses", "🔎")

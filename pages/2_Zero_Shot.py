@@ -66,6 +66,10 @@ if ranking.uniformity_warning:
 ui.show_notes(ranking.notes, title="Model input")
 
 st.subheader("Ranking")
+st.markdown(
+    f"Top-ranked: **{items[0].candidate}** (cosine {items[0].cosine:.3f}, "
+    f"{100 * items[0].probability:.1f}% relative to the other {len(items) - 1} candidates)"
+)
 st.dataframe(ui.ranking_table(ranking), hide_index=True, key="ranking_table")
 st.plotly_chart(
     plot_scores(

@@ -93,4 +93,4 @@ if st.button("Open in the signal view", key=ui.W_OPEN_RECORD, type="primary"):
     reference = f"{task}: {', '.join(row.labels[task]) or '-'}; report: {row.report or '-'}"
     ui.set_record(record, f"PTB-XL ecg_id {row.ecg_id} (test fold)", reference=reference)
     ui.set_ranking(ranking, "\n".join(texts))
-    st.switch_page("pages/3_Signal_View.py")
+    ui.go_to("pages/3_Signal_View.py", "Signal view")

@@ -1,0 +1,146 @@
+"""End to end in Debian Chromium: `streamlit run`, upload a real WFDB pair, rank two candidates.
+
+Screenshots of every page go to METS_SCREENSHOT_DIR (default artifacts/screenshots/, gitignored).
+Skipped when /usr/bin/chromium is absent (`.ci/run` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mets_core.examples import EXAMPLES_DIR
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+RECORD = "00180_hr"  # PTB-XL ecg_id 180, complete LBBB, 500 Hz (bundled, byte-identical copy)
+CANDIDATES = ("left bundle branch block", "normal ECG")
+START_TIMEOUT_S = 60
+UI_TIMEOUT_MS = 60_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not at /usr/bin/chromium"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited early:\n{server.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"streamlit did not answer on {url} within {START_TIMEOUT_S} s")
+
+
+@pytest.fixture(scope="module")
+def app_url(tiny_weights: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "METS_WEIGHTS": str(tiny_weights), "METS_DEVICE": "cpu"}
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        "--server.headless", "true", "--server.address", "127.0.0.1",
+    ]  # fmt: skip
+    server = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, server)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def screenshot_dir() -> Path:
+    folder = Path(os.environ.get("METS_SCREENSHOT_DIR", REPO / "artifacts" / "screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _go_to(page, label: str) -> None:  # noqa: ANN001 (a Playwright Page)
+    # Sidebar navigation keeps the Streamlit session (and its record); page.goto would not.
+    page.locator('[data-testid="stSidebarNav"] a', has_text=label).first.click()
+    page.wait_for_load_state("networkidle")
+
+
+def _wait_idle(page) -> None:  # noqa: ANN001
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=UI_TIMEOUT_MS)
+
+
+def test_upload_wfdb_pair_and_rank_two_candidates(app_url: str, screenshot_dir: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        page.goto(app_url)
+        expect(page.get_by_text("METS: zero-shot ECG reading")).to_be_visible()
+        expect(page.get_by_text("Model in use")).to_be_visible()
+        page.screenshot(path=screenshot_dir / "0_home.png", full_page=True)
+
+        _go_to(page, "Load ECG")
+        page.get_by_role("tab", name="Upload a file").click()
+        files = [EXAMPLES_DIR / f"{RECORD}.hea", EXAMPLES_DIR / f"{RECORD}.dat"]
+        page.locator('input[type="file"]').set_input_files([str(f) for f in files])
+        expect(page.get_by_text("Signal quality per lead")).to_be_visible()
+        _wait_idle(page)
+        expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text("12")
+        page.screenshot(path=screenshot_dir / "1_load_ecg.png", full_page=True)
+
+        _go_to(page, "Signal View")
+        expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
+        _wait_idle(page)
+        page.screenshot(path=screenshot_dir / "3_signal_view.png", full_page=True)
+
+        _go_to(page, "Zero Shot")
+        box = page.get_by_label("Candidate diagnoses, one per line")
+        box.fill("\n".join(CANDIDATES))
+        box.press("Control+Enter")
+        _wait_idle(page)
+        page.get_by_role("button", name="Rank", exact=True).click()
+        expect(page.get_by_text("Top-ranked:")).to_be_visible()
+        _wait_idle(page)
+        prompts = page.get_by_text("Exact prompts sent to the text model")
+        prompts.click()
+        table = page.locator('[data-testid="stTable"]').last
+        for candidate in CANDIDATES:
+            expect(table).to_contain_text(candidate)
+        page.screenshot(path=screenshot_dir / "2_zero_shot.png", full_page=True)
+
+        _go_to(page, "Explore Dataset")
+        expect(page.get_by_text("Explore a dataset and its failures")).to_be_visible()
+        page.screenshot(path=screenshot_dir / "4_explore_dataset.png", full_page=True)
+
+        _go_to(page, "Model Card")
+        expect(page.get_by_text("Known limits")).to_be_visible()
+        page.screenshot(path=screenshot_dir / "5_model_card.png", full_page=True)
+        browser.close()
+    assert len(list(screenshot_dir.glob("*.png"))) >= 6

@@ -1,0 +1,73 @@
+"""The explore page's helpers: test-split predictions on real PTB-XL, metrics, saved predictions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mets_core import explore
+from mets_core.data.ptbxl_labels import TASK_CLASSES
+from mets_core.errors import DataError
+
+PTBXL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ptb-xl"
+
+
+def _table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ecg_id": [1, 2, 3, 4],
+            "true": ["NORM", "MI", "MI;STTC", "NORM"],
+            "predicted": ["NORM", "NORM", "STTC", "NORM"],
+            "p_NORM": [0.8, 0.6, 0.1, 0.7],
+            "p_MI": [0.1, 0.3, 0.2, 0.2],
+            "p_STTC": [0.1, 0.1, 0.7, 0.1],
+        }
+    )
+
+
+def test_metrics_count_single_label_records_and_hits() -> None:
+    table = _table()
+    table["correct"] = [True, False, True, True]
+    metrics = explore.compute_metrics(table)
+    assert metrics.n_single_label == 3
+    assert int(metrics.confusion.sum()) == 3
+    norm, mi = metrics.class_codes.index("NORM"), metrics.class_codes.index("MI")
+    assert metrics.confusion[norm, norm] == 2 and metrics.confusion[mi, norm] == 1
+    assert metrics.accuracy == pytest.approx(0.75)
+    assert all(0.0 <= value <= 1.0 for value in metrics.auroc.values())
+
+
+def test_read_predictions_adds_correct_and_rejects_other_tables(tmp_path: Path) -> None:
+    path = tmp_path / "predictions.csv"
+    _table().to_csv(path, index=False)
+    table = explore.read_predictions(path)
+    assert table["correct"].tolist() == [True, False, True, True]
+    bad = tmp_path / "metrics.csv"
+    pd.DataFrame({"class": ["NORM"], "auroc": [0.9]}).to_csv(bad, index=False)
+    with pytest.raises(DataError, match="ecg_id"):
+        explore.read_predictions(bad)
+
+
+def test_class_prompts_cover_every_class_without_duplicates() -> None:
+    for task, classes in TASK_CLASSES.items():
+        texts = explore.class_prompts(task)
+        assert list(texts) == list(classes)
+        assert len({t.lower() for t in texts.values()}) == len(classes)
+    with pytest.raises(DataError, match="superclass"):
+        explore.class_prompts("diagnosis")
+
+
+@pytest.mark.skipif(not PTBXL.is_dir(), reason=f"PTB-XL copy not found at {PTBXL}")
+def test_predict_test_split_on_real_ptbxl(tiny_model) -> None:  # noqa: ANN001
+    calls: list[tuple[int, int]] = []
+    table = explore.predict_test_split(
+        tiny_model, PTBXL, "superclass", 3, lambda done, total: calls.append((done, total))
+    )
+    assert len(table) == 3 and calls[-1] == (3, 3)
+    probabilities = table[[f"p_{c}" for c in TASK_CLASSES["superclass"]]].to_numpy()
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    assert set(table["predicted"]) <= set(TASK_CLASSES["superclass"])
+    assert all(set(t.split(";")) <= set(TASK_CLASSES["superclass"]) for t in table["true"])
