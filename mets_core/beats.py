@@ -17,6 +17,7 @@ from mets_core.record import ECGRecord
 CLEAN_METHOD = "neurokit"  # nk.ecg_clean: 0.5 Hz high-pass Butterworth + powerline filter
 PEAK_METHOD = "neurokit"  # nk.ecg_peaks: steepness-based QRS detector
 NK_ERRORS = (ValueError, ZeroDivisionError, IndexError, TypeError)  # what neurokit2 raises
+CONSENSUS_TOLERANCE_S = 0.1  # peaks of one beat in different leads lie within 100 ms
 QRS_VELOCITY_FRACTION = 0.15  # QRS edge: spatial velocity below 15 % of its QRS peak
 
 
@@ -62,10 +63,56 @@ def find_r_peaks(record: ECGRecord, lead: str = "II") -> npt.NDArray[np.float64]
     return detect_peaks(cleaned, record.fs_hz) / float(record.fs_hz)
 
 
+def consensus_r_peaks(record: ECGRecord) -> npt.NDArray[np.float64]:
+    """R-peak times agreed by most leads (robust where one lead has small QRS or tall T waves).
+
+    Peaks are detected in every lead; a beat is kept where at least half the leads (at least one)
+    put a peak within `CONSENSUS_TOLERANCE_S` of each other, at the median of their times.
+
+    Args:
+        record: the ECG, signal (L, T) in mV.
+
+    Returns:
+        Beat times in seconds, sorted, shape (n_beats,); empty when no lead has beats.
+    """
+    per_lead = [find_r_peaks(record, name) for name in record.lead_names]
+    times = np.sort(np.concatenate(per_lead)) if per_lead else np.zeros(0)
+    needed = max(1, int(np.ceil(record.n_leads / 2)))
+    beats: list[float] = []
+    group: list[float] = []
+    for t in times:
+        if group and t - group[0] > CONSENSUS_TOLERANCE_S:
+            if len(group) >= needed:
+                beats.append(float(np.median(group)))
+            group = []
+        group.append(float(t))
+    if len(group) >= needed:
+        beats.append(float(np.median(group)))
+    return np.asarray(beats, dtype=np.float64)
+
+
+def snap_to_lead(
+    cleaned: npt.NDArray[np.float64], beats_s: npt.NDArray[np.float64], fs_hz: float
+) -> npt.NDArray[np.int64]:
+    """Move each beat time to the largest deflection of one cleaned lead within 50 ms (samples)."""
+    half = max(1, int(round(0.05 * fs_hz)))
+    centred = np.abs(cleaned - np.median(cleaned))
+    out = []
+    for t in beats_s:
+        i = int(round(t * fs_hz))
+        lo, hi = max(i - half, 0), min(i + half + 1, cleaned.size)
+        if hi > lo:
+            out.append(lo + int(np.argmax(centred[lo:hi])))
+    return np.asarray(out, dtype=np.int64)
+
+
 def median_beats(
     record: ECGRecord, *, window_s: tuple[float, float] = (-0.25, 0.45), lead: str = "II"
 ) -> dict[str, npt.NDArray[np.float32]]:
     """Median (representative) beat of every lead, aligned on the R-peaks of one lead.
+
+    Beats are the multi-lead consensus (`consensus_r_peaks`), snapped to the largest deflection
+    of the aligning lead.
 
     Args:
         record: the ECG, signal (L, T) in mV.
@@ -78,13 +125,14 @@ def median_beats(
         one complete beat window fits.
     """
     align = lead if lead in record.lead_names else record.lead_names[0]
-    peaks = np.round(find_r_peaks(record, align) * record.fs_hz).astype(int)
+    cleaned = np.stack([clean_lead(row, record.fs_hz) for row in record.signal])  # (L, T)
+    align_row = cleaned[record.lead_names.index(align)]
+    peaks = snap_to_lead(align_row, consensus_r_peaks(record), record.fs_hz)
     start = int(round(window_s[0] * record.fs_hz))
     width = int(round((window_s[1] - window_s[0]) * record.fs_hz))
     starts = [p + start for p in peaks if p + start >= 0 and p + start + width <= record.n_samples]
     if not starts:
         return {}
-    cleaned = np.stack([clean_lead(row, record.fs_hz) for row in record.signal])  # (L, T)
     beats = np.stack([cleaned[:, s : s + width] for s in starts])  # (B, L, W)
     medians = np.median(beats, axis=0).astype(np.float32)
     return {name: medians[i] for i, name in enumerate(record.lead_names)}

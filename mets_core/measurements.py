@@ -20,10 +20,11 @@ from mets_core.beats import (
     NK_ERRORS,
     PEAK_METHOD,
     clean_lead,
-    detect_peaks,
+    consensus_r_peaks,
     find_r_peaks,
     global_qrs_bounds,
     median_beats,
+    snap_to_lead,
 )
 from mets_core.record import ECGRecord
 
@@ -31,6 +32,7 @@ __all__ = [
     "Measurement",
     "Measurements",
     "caliper_readout",
+    "consensus_r_peaks",
     "find_r_peaks",
     "measure_intervals",
     "median_beats",
@@ -203,7 +205,8 @@ def _qrs_and_axis(record: ECGRecord, lead: str) -> tuple[Measurement | None, Mea
 def measure_intervals(record: ECGRecord, *, lead: str = "II") -> Measurements:
     """Heart rate, RR, PR, QRS, QT, QTc (Bazett, Fridericia) and frontal QRS axis.
 
-    Beats are found and delineated in one lead with neurokit2 (`ecg_clean` "neurokit",
+    Beats are found in every lead and kept where most leads agree (`consensus_r_peaks`), then
+    delineated in one lead with neurokit2 (`ecg_clean` "neurokit",
     `ecg_peaks` "neurokit", `ecg_delineate` "prominence") at the record's own rate (100 Hz works,
     with 10 ms resolution). With 3 or more leads the QRS duration is global, from the median
     beats of all leads (`mets_core.beats.global_qrs_bounds`). Intervals are medians over beats; a
@@ -228,7 +231,9 @@ def measure_intervals(record: ECGRecord, *, lead: str = "II") -> Measurements:
         notes.append(f"lead {lead} is absent; measured in lead {record.lead_names[0]}")
         lead = record.lead_names[0]
     cleaned = clean_lead(record.lead(lead), record.fs_hz)
-    peaks = detect_peaks(cleaned, record.fs_hz) if record.duration_s >= MIN_DURATION_S else []
+    peaks: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+    if record.duration_s >= MIN_DURATION_S:
+        peaks = snap_to_lead(cleaned, consensus_r_peaks(record), record.fs_hz)
     if len(peaks) < MIN_BEATS:
         reason = (
             f"recording shorter than {MIN_DURATION_S:.0f} s"
@@ -237,7 +242,7 @@ def measure_intervals(record: ECGRecord, *, lead: str = "II") -> Measurements:
         )
         return _all_missing(lead, reason, notes)
     rr_ms = float(np.mean(np.diff(peaks))) * 1000.0 / record.fs_hz
-    src_peaks = _source(f"{PEAK_METHOD} R-peaks, {len(peaks)} beats", lead)
+    src_peaks = _source(f"{PEAK_METHOD} R-peaks agreed across leads, {len(peaks)} beats", lead)
     waves, failure = _delineate(cleaned, peaks, record.fs_hz)
     src_waves = _source(f"{DELINEATE_METHOD} delineation", lead)
     if waves is None:
