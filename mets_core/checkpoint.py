@@ -70,8 +70,9 @@ def save_weights(
         "tensor_file": tensor_path.name,
     }
     sidecar_path.write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
-    return WeightsInfo(tensor_path.stem, sha, bool(provenance.get("trained")), provenance,
-                       str(tensor_path))
+    return WeightsInfo(
+        tensor_path.stem, sha, bool(provenance.get("trained")), provenance, str(tensor_path)
+    )
 
 
 def read_weights(stem: str | Path) -> tuple[METSConfig, dict[str, torch.Tensor], WeightsInfo]:
@@ -84,22 +85,33 @@ def read_weights(stem: str | Path) -> tuple[METSConfig, dict[str, torch.Tensor],
     tensor_path, sidecar_path = weights_paths(stem)
     for path in (tensor_path, sidecar_path):
         if not path.is_file():
-            raise WeightsError(f"Weights file {path} is missing; expected {tensor_path.name} "
-                               f"with its sidecar {sidecar_path.name}.")
+            raise WeightsError(
+                f"Weights file {path} is missing; expected {tensor_path.name} "
+                f"with its sidecar {sidecar_path.name}."
+            )
     try:
         sidecar = json.loads(sidecar_path.read_text())
     except json.JSONDecodeError as error:
         raise WeightsError(f"The weights sidecar {sidecar_path.name} is not valid JSON.") from error
     if sidecar.get("schema_version") != SCHEMA_VERSION:
-        raise WeightsError(f"Weights schema {sidecar.get('schema_version')} is not supported; "
-                           f"this version of METS reads schema {SCHEMA_VERSION}.")
+        raise WeightsError(
+            f"Weights schema {sidecar.get('schema_version')} is not supported; "
+            f"this version of METS reads schema {SCHEMA_VERSION}."
+        )
     actual = sha256_file(tensor_path)
     if actual != sidecar.get("sha256"):
-        raise WeightsError(f"The weights file {tensor_path.name} does not match its recorded "
-                           f"checksum (expected {sidecar.get('sha256')}, found {actual}); it may "
-                           "be corrupted or modified. Restore the original file.")
+        raise WeightsError(
+            f"The weights file {tensor_path.name} does not match its recorded "
+            f"checksum (expected {sidecar.get('sha256')}, found {actual}); it may "
+            "be corrupted or modified. Restore the original file."
+        )
     config = from_dict(METSConfig, sidecar["config"])
     state = load_file(str(tensor_path), device="cpu")
-    info = WeightsInfo(tensor_path.stem, actual, bool(sidecar["provenance"].get("trained")),
-                       sidecar["provenance"], str(tensor_path))
+    info = WeightsInfo(
+        tensor_path.stem,
+        actual,
+        bool(sidecar["provenance"].get("trained")),
+        sidecar["provenance"],
+        str(tensor_path),
+    )
     return config, state, info

@@ -18,7 +18,7 @@ SCHEMA_VERSION = 1  # bump when a preprocessing or architecture field changes me
 
 @dataclass(frozen=True)
 class PreprocessConfig:
-    """The preprocessing contract shared by training and the app (see `signal.preprocess_for_model`)."""
+    """The preprocessing contract shared by training and the app (`preprocess_for_model`)."""
 
     fs_hz: float = 100.0  # model sampling rate; the PTB-XL benchmark uses the 100 Hz copy
     window_s: float = 10.0  # model window; PTB-XL records are 10 s
@@ -41,8 +41,8 @@ class ECGEncoderConfig:
     n_leads: int = 12  # input channels; must equal len(PreprocessConfig.lead_names)
     stage_widths: tuple[int, ...] = (64, 128, 256, 512)  # channels per stage (ResNet-18)
     blocks_per_stage: tuple[int, ...] = (2, 2, 2, 2)  # BasicBlock1d count per stage (ResNet-18)
-    stem_kernel_size: int = 15  # samples; first convolution, stride 2
-    block_kernel_size: int = 7  # samples; DEVIATION: 1-D ResNets for ECG use 7, not 3
+    stem_kernel_size: int = 7  # samples; first convolution, stride 2 (ResNet-18)
+    block_kernel_size: int = 3  # samples; ResNet-18 BasicBlock kernel, as 1-D
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,12 @@ class ResNet1d(nn.Module):
         first = config.stage_widths[0]
         self.stem = nn.Sequential(
             nn.Conv1d(
-                config.n_leads, first, config.stem_kernel_size, 2,
-                config.stem_kernel_size // 2, bias=False,
+                config.n_leads,
+                first,
+                config.stem_kernel_size,
+                2,
+                config.stem_kernel_size // 2,
+                bias=False,
             ),
             nn.BatchNorm1d(first),
             nn.ReLU(inplace=True),
@@ -53,7 +57,7 @@ class ResNet1d(nn.Module):
         )
         stages, in_channels = [], first
         for index, (width, n_blocks) in enumerate(
-            zip(config.stage_widths, config.blocks_per_stage)
+            zip(config.stage_widths, config.blocks_per_stage, strict=True)
         ):
             blocks = []
             for block_index in range(n_blocks):

@@ -20,7 +20,7 @@ from mets_core.text_encoder import FrozenTextEncoder
 
 
 class TextFeatureCache:
-    """Thread-safe LRU of frozen-LM features by text, so re-ranking the same candidates skips the LM.
+    """Thread-safe LRU of frozen-LM features by text: re-ranking the same candidates skips the LM.
 
     Holds only candidate/prompt text features (deterministic outputs of the frozen LM), never ECG
     data; bounded so a long-running server cannot grow without limit.
@@ -40,7 +40,7 @@ class TextFeatureCache:
             computed = encoder(missing).float().cpu()
             with self._lock:
                 self.lm_calls += 1
-                for text, row in zip(missing, computed):
+                for text, row in zip(missing, computed, strict=True):
                     self._store[text] = row
                 while len(self._store) > self.max_entries:
                     self._store.popitem(last=False)

@@ -13,7 +13,9 @@ import torch
 import torch.nn.functional as F
 
 
-def clip_loss(ecg_emb: torch.Tensor, text_emb: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
+def clip_loss(
+    ecg_emb: torch.Tensor, text_emb: torch.Tensor, logit_scale: torch.Tensor
+) -> torch.Tensor:
     """Mean of ECG->text and text->ECG cross-entropy on scaled cosine similarities.
 
     Args:

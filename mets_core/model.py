@@ -1,4 +1,4 @@
-"""METSModel: trainable ECG tower + frozen LM + linear heads to a shared space + learned temperature."""
+"""METSModel: trainable ECG tower, frozen LM, linear heads to a shared space, learned temperature."""
 
 from __future__ import annotations
 
@@ -56,9 +56,7 @@ class METSModel(nn.Module):
 
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
         """Everything but the frozen LM: what the weights file holds."""
-        return {
-            k: v for k, v in self.state_dict().items() if not k.startswith(FROZEN_PREFIX)
-        }
+        return {k: v for k, v in self.state_dict().items() if not k.startswith(FROZEN_PREFIX)}
 
     def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Strict load of `trainable_state_dict()` output (the LM keys come from the LM itself)."""

@@ -72,7 +72,10 @@ def clean_ecg(
     leads = np.atleast_2d(array)
     kwargs = {"powerline": powerline_hz} if method in ("neurokit", "nk", "nk2") else {}
     cleaned = np.stack(
-        [nk.ecg_clean(lead, sampling_rate=int(round(fs_hz)), method=method, **kwargs) for lead in leads]
+        [
+            nk.ecg_clean(lead, sampling_rate=int(round(fs_hz)), method=method, **kwargs)
+            for lead in leads
+        ]
     ).astype(np.float32)
     return cleaned.reshape(array.shape)
 
@@ -170,13 +173,13 @@ def preprocess_for_model(record: ECGRecord, config: PreprocessConfig) -> Preproc
     signal = clean_ecg(
         signal, fs_hz=config.fs_hz, powerline_hz=config.powerline_hz, method=config.clean_method
     )
-    arranged = arrange_leads(
-        ECGRecord(signal, config.fs_hz, record.lead_names), config.lead_names
-    )
+    arranged = arrange_leads(ECGRecord(signal, config.fs_hz, record.lead_names), config.lead_names)
     rows, present = arranged
-    missing = [name for name, ok in zip(config.lead_names, present) if not ok]
+    missing = [name for name, ok in zip(config.lead_names, present, strict=True) if not ok]
     if missing:
-        notes.append(f"missing leads {', '.join(missing)} set to zero (model trained with lead dropout)")
+        notes.append(
+            f"missing leads {', '.join(missing)} set to zero (model trained with lead dropout)"
+        )
     clipped = int((np.abs(rows) > config.amplitude_clip_mv).sum())
     if clipped:
         notes.append(f"{clipped} samples beyond +-{config.amplitude_clip_mv:g} mV clipped")
@@ -184,7 +187,8 @@ def preprocess_for_model(record: ECGRecord, config: PreprocessConfig) -> Preproc
     windows, window_note = split_windows(rows, window_samples=config.window_samples)
     if window_note:
         notes.append(
-            f"{record.duration_s:.1f} s recording ({config.window_s:g} s model window) {window_note}"
+            f"{record.duration_s:.1f} s recording ({config.window_s:g} s model window) "
+            f"{window_note}"
         )
     return PreprocessedECG(windows, present, tuple(notes))
 
@@ -192,7 +196,8 @@ def preprocess_for_model(record: ECGRecord, config: PreprocessConfig) -> Preproc
 def _check_usable(record: ECGRecord, config: PreprocessConfig) -> list[str]:
     if record.duration_s < config.min_duration_s:
         raise ECGInputError(
-            f"The recording is {record.duration_s:.2f} s long; at least {config.min_duration_s:g} s "
+            f"The recording is {record.duration_s:.2f} s long; at least "
+            f"{config.min_duration_s:g} s "
             "is needed."
         )
     if not set(record.lead_names) & set(config.lead_names):
@@ -200,7 +205,9 @@ def _check_usable(record: ECGRecord, config: PreprocessConfig) -> list[str]:
             f"Expected some of the leads {', '.join(config.lead_names)}; this record has "
             f"{', '.join(record.lead_names)}."
         )
-    flat = [n for n, lead in zip(record.lead_names, record.signal) if np.ptp(lead) < 1e-6]
+    flat = [
+        n for n, lead in zip(record.lead_names, record.signal, strict=True) if np.ptp(lead) < 1e-6
+    ]
     if len(flat) == record.n_leads:
         raise ECGInputError("Every lead is flat (a constant value): no ECG signal was recorded.")
     return [f"lead {name} is flat (constant); it may be disconnected" for name in flat]

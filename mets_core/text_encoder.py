@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
+from transformers.utils import logging as hf_logging
 
 from mets_core.config import TextEncoderConfig
 from mets_core.errors import WeightsError
@@ -44,6 +45,7 @@ class FrozenTextEncoder(nn.Module):
             raise WeightsError(f"Unknown pooling {config.pooling!r}; expected 'mean' or 'cls'.")
         self.config = config
         source = resolve_text_model_path(config)
+        hf_logging.disable_progress_bar()  # no tqdm bar in the app's or CLI's output
         revision = None if Path(source).is_dir() else config.revision
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(
@@ -75,7 +77,10 @@ class FrozenTextEncoder(nn.Module):
         """list of N strings -> (N, hidden_size) pooled LM features, on the module's device."""
         device = next(self.lm.parameters()).device
         batch = self.tokenizer(
-            list(texts), padding=True, truncation=True, max_length=self.config.max_tokens,
+            list(texts),
+            padding=True,
+            truncation=True,
+            max_length=self.config.max_tokens,
             return_tensors="pt",
         ).to(device)
         hidden = self.lm(**batch).last_hidden_state  # (N, tokens, H)

@@ -59,17 +59,25 @@ class Ranking:
         """JSON-ready: ranking list, notes, device, weights (name, sha256, trained)."""
         return {
             "ranking": [
-                {"candidate": r.candidate, "prompt": r.prompt, "cosine": r.cosine,
-                 "probability": r.probability} for r in self.items
+                {
+                    "candidate": r.candidate,
+                    "prompt": r.prompt,
+                    "cosine": r.cosine,
+                    "probability": r.probability,
+                }
+                for r in self.items
             ],
             "notes": list(self.notes),
             "device": self.device,
             "elapsed_s": self.elapsed_s,
             "temperature": self.temperature,
             "uniformity_warning": self.uniformity_warning,
-            "weights": {"name": self.weights.name, "sha256": self.weights.sha256,
-                        "trained": self.weights.trained,
-                        "status": "trained" if self.weights.trained else "random-init"},
+            "weights": {
+                "name": self.weights.name,
+                "sha256": self.weights.sha256,
+                "trained": self.weights.trained,
+                "status": "trained" if self.weights.trained else "random-init",
+            },
         }
 
 
@@ -86,12 +94,15 @@ def parse_candidates(candidates: list[str] | str) -> list[str]:
     if not cleaned:
         raise LabelInputError("Enter at least one candidate diagnosis (one per line).")
     if len(cleaned) > MAX_CANDIDATES:
-        raise LabelInputError(f"{len(cleaned)} candidates were given; at most {MAX_CANDIDATES} "
-                              "can be ranked at once.")
+        raise LabelInputError(
+            f"{len(cleaned)} candidates were given; at most {MAX_CANDIDATES} can be ranked at once."
+        )
     long = [c[:40] + "..." for c in cleaned if len(c) > MAX_CANDIDATE_CHARS]
     if long:
-        raise LabelInputError(f"Candidate diagnoses must be under {MAX_CANDIDATE_CHARS} "
-                              f"characters; too long: {'; '.join(long)}.")
+        raise LabelInputError(
+            f"Candidate diagnoses must be under {MAX_CANDIDATE_CHARS} "
+            f"characters; too long: {'; '.join(long)}."
+        )
     seen: dict[str, str] = {}
     for candidate in cleaned:
         if candidate.lower() in seen:
@@ -103,8 +114,10 @@ def parse_candidates(candidates: list[str] | str) -> list[str]:
 def fill_prompt(template: str, candidate: str) -> str:
     """Put a candidate into a template with one ``{}`` slot."""
     if template.count("{}") != 1:
-        raise LabelInputError(f"The prompt template must contain exactly one {{}} where the "
-                              f"diagnosis goes; found {template!r}.")
+        raise LabelInputError(
+            f"The prompt template must contain exactly one {{}} where the "
+            f"diagnosis goes; found {template!r}."
+        )
     return template.replace("{}", candidate)
 
 
@@ -143,29 +156,46 @@ def rank(
     scale = float(model.module.scale().item())
     cosines, probabilities = score_labels(encode_ecg(model, prepared.windows), label_emb, scale)
     order = np.argsort(-cosines, kind="stable")
-    items = tuple(RankedCandidate(labels[i], fill_prompt(template, labels[i]), float(cosines[i]),
-                                  float(probabilities[i])) for i in order)
+    items = tuple(
+        RankedCandidate(
+            labels[i], fill_prompt(template, labels[i]), float(cosines[i]), float(probabilities[i])
+        )
+        for i in order
+    )
     notes = record.notes + prepared.notes + _truncation_notes(model, [r.prompt for r in items])
-    return Ranking(items, notes, describe_device(model.device), time.perf_counter() - start,
-                   1.0 / scale, model.weights, _uniformity_warning(cosines))
+    return Ranking(
+        items,
+        notes,
+        describe_device(model.device),
+        time.perf_counter() - start,
+        1.0 / scale,
+        model.weights,
+        _uniformity_warning(cosines),
+    )
 
 
 def _uniformity_warning(cosines: np.ndarray) -> str | None:
     if len(cosines) > 1 and float(cosines.max() - cosines.min()) < UNIFORM_COSINE_SPREAD:
-        return (f"The scores are nearly uniform (cosines differ by less than "
-                f"{UNIFORM_COSINE_SPREAD}): the model barely separates these candidates.")
+        return (
+            f"The scores are nearly uniform (cosines differ by less than "
+            f"{UNIFORM_COSINE_SPREAD}): the model barely separates these candidates."
+        )
     return None
 
 
 def _truncation_notes(model: LoadedModel, prompts: list[str]) -> tuple[str, ...]:
     limit = model.config.text.max_tokens
     encoder = model.module.text_encoder
-    return tuple(f"prompt {p[:30]!r}... truncated to {limit} tokens" for p in prompts
-                 if len(p) > limit and encoder.count_tokens(p) > limit)
+    return tuple(
+        f"prompt {p[:30]!r}... truncated to {limit} tokens"
+        for p in prompts
+        if len(p) > limit and encoder.count_tokens(p) > limit
+    )
 
 
-def lead_importance(model: LoadedModel, record: ECGRecord, candidate: str,
-                    template: str | None = None) -> dict[str, float]:
+def lead_importance(
+    model: LoadedModel, record: ECGRecord, candidate: str, template: str | None = None
+) -> dict[str, float]:
     """Cosine drop for `candidate` when each present lead is zeroed (occlusion), by lead name.
 
     A positive value means the lead supported the candidate. Missing leads are omitted.

@@ -15,11 +15,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may download
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
-_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(set(
-    "the of ecg a is that normal sinus rhythm atrial fibrillation left bundle branch block "
-    "myocardial infarction hypertrophy tachycardia bradycardia report type diagnostic form "
-    "st t change conduction disturbance premature ventricular complex beat right wave".split()
-))
+_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(
+    set(
+        "the of ecg a is that normal sinus rhythm atrial fibrillation left bundle branch block "
+        "myocardial infarction hypertrophy tachycardia bradycardia report type diagnostic form "
+        "st t change conduction disturbance premature ventricular complex beat right wave".split()
+    )
+)
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +32,14 @@ def tiny_text_model_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tiny_bert")
     (folder / "vocab.txt").write_text("\n".join(_VOCAB) + "\n")
     BertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
-    config = BertConfig(vocab_size=len(_VOCAB), hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    config = BertConfig(
+        vocab_size=len(_VOCAB),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
     BertModel(config).save_pretrained(folder)
     return folder
 
@@ -60,20 +68,34 @@ def tiny_weights(tiny_model, tmp_path_factory) -> Path:
     from mets_core.checkpoint import save_weights
 
     stem = tmp_path_factory.mktemp("weights") / "tiny"
-    save_weights(stem, tiny_model.module.trainable_state_dict(), tiny_model.config,
-                 {"trained": False, "note": "tiny random-init test checkpoint"})
+    save_weights(
+        stem,
+        tiny_model.module.trainable_state_dict(),
+        tiny_model.config,
+        {"trained": False, "note": "tiny random-init test checkpoint"},
+    )
     return stem
 
 
-def simulate_12_lead(duration_s: float = 10.0, fs_hz: int = 500, heart_rate_bpm: int = 70,
-                     seed: int = 0):
+def simulate_12_lead(
+    duration_s: float = 10.0, fs_hz: int = 500, heart_rate_bpm: int = 70, seed: int = 0
+):
     """A synthetic 12-lead ECGRecord in mV (neurokit2 multileads simulation)."""
     from mets_core.record import ECGRecord
 
-    frame = nk.ecg_simulate(duration=duration_s, sampling_rate=fs_hz, heart_rate=heart_rate_bpm,
-                            method="multileads", random_state=seed)
-    return ECGRecord(frame.to_numpy().T.astype(np.float32), float(fs_hz),
-                     tuple(str(c) for c in frame.columns), source="synthetic")
+    frame = nk.ecg_simulate(
+        duration=duration_s,
+        sampling_rate=fs_hz,
+        heart_rate=heart_rate_bpm,
+        method="multileads",
+        random_state=seed,
+    )
+    return ECGRecord(
+        frame.to_numpy().T.astype(np.float32),
+        float(fs_hz),
+        tuple(str(c) for c in frame.columns),
+        source="synthetic",
+    )
 
 
 @pytest.fixture

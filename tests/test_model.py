@@ -1,4 +1,4 @@
-"""The model: shapes, unit norm, the frozen LM stays frozen, checkpoint round trip and tamper refusal."""
+"""The model: shapes, unit norm, frozen LM stays frozen, checkpoint round trip, tamper refusal."""
 
 from __future__ import annotations
 

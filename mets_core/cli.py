@@ -1,0 +1,142 @@
+"""The `mets` command: argparse -> calls into mets_core. No logic of its own.
+
+mets rank RECORD --candidate "atrial fibrillation" --candidate "sinus rhythm" [--json]
+mets info [--json]
+mets train ...            (see `mets train --help`)
+mets evaluate ...         (see `mets evaluate --help`)
+mets download-ptbxl DEST  (needs internet; verifies SHA-256 of every file)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import metadata
+
+from mets_core.device import describe_device
+from mets_core.errors import METSError
+
+_PACKAGES = ("torch", "transformers", "neurokit2", "wfdb", "numpy", "streamlit", "mets-core")
+
+
+def _model_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--weights", default=None, help="weights stem (default: shipped weights)")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    parser.add_argument("--random-init", action="store_true", help="use an untrained model")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _load(args):
+    from mets_core.inference import load_model
+
+    return load_model(args.weights, args.device, random_init=args.random_init)
+
+
+def cmd_rank(args: argparse.Namespace) -> int:
+    from mets_core.io import load_record
+    from mets_core.zero_shot import rank
+
+    record = load_record(args.record, fs_hz=args.fs_hz)
+    candidates = list(args.candidate or [])
+    if args.candidates_file:
+        with open(args.candidates_file, encoding="utf-8") as handle:
+            candidates += handle.read().splitlines()
+    ranking = rank(_load(args), record, candidates, template=args.template)
+    if args.json:
+        print(json.dumps({"record": record.source, **ranking.to_dict()}, indent=2))
+        return 0
+    status = "trained" if ranking.weights.trained else "RANDOM-INIT (untrained)"
+    print(
+        f"{record.source}: {record.n_leads} leads, {record.fs_hz:g} Hz, "
+        f"{record.duration_s:.1f} s | weights {ranking.weights.name} [{status}] | {ranking.device}"
+    )
+    for position, item in enumerate(ranking, 1):
+        print(f"{position:>3}. {item.cosine:+.3f}  {item.probability:6.1%}  {item.candidate}")
+    for note in ranking.notes + (
+        (ranking.uniformity_warning,) if ranking.uniformity_warning else ()
+    ):
+        print(f"note: {note}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    model = _load(args)
+    info = {
+        "weights": {
+            "name": model.weights.name,
+            "sha256": model.weights.sha256,
+            "path": model.weights.path,
+            "status": "trained" if model.weights.trained else "random-init",
+        },
+        "provenance": {k: v for k, v in model.weights.provenance.items() if k != "history"},
+        "text_model": {
+            "model_id": model.config.text.model_id,
+            "revision": model.config.text.revision,
+            "pooling": model.config.text.pooling,
+        },
+        "preprocess": vars(model.config.preprocess)
+        | {"window_samples": model.config.preprocess.window_samples},
+        "zero_shot_template": model.config.zero_shot_template,
+        "temperature": model.temperature,
+        "device": describe_device(model.device),
+        "versions": {name: _version(name) for name in _PACKAGES},
+    }
+    print(json.dumps(info, indent=2, default=str) if args.json else _format_info(info))
+    return 0
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _format_info(info: dict) -> str:
+    return "\n".join(f"{key}: {json.dumps(value, default=str)}" for key, value in info.items())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mets", description="METS zero-shot ECG reading.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    rank_parser = sub.add_parser("rank", help="rank candidate diagnoses for one ECG file")
+    rank_parser.add_argument("record", help="ECG file (.hea, .zip, .csv, .npy, .mat, .edf, ...)")
+    rank_parser.add_argument("--candidate", "-c", action="append", help="repeat for each")
+    rank_parser.add_argument("--candidates-file", help="text file, one candidate per line")
+    rank_parser.add_argument("--template", default=None, help="prompt with one {} slot")
+    rank_parser.add_argument("--fs-hz", type=float, default=None, help="rate for CSV/NPY files")
+    _model_args(rank_parser)
+    rank_parser.set_defaults(func=cmd_rank)
+    info_parser = sub.add_parser("info", help="weights, provenance, text model, device")
+    _model_args(info_parser)
+    info_parser.set_defaults(func=cmd_info)
+    for name, target in (
+        ("train", "mets_core.train"),
+        ("evaluate", "mets_core.evaluate"),
+        ("download-ptbxl", "mets_core.data.download"),
+    ):
+        passthrough = sub.add_parser(name, help=f"see `mets {name} --help`", add_help=False)
+        passthrough.set_defaults(func=None, target=target)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.func is None:
+        import importlib
+
+        return importlib.import_module(args.target).main(rest)
+    if rest:
+        parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    try:
+        return args.func(args)
+    except METSError as error:
+        print(f"mets: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
