@@ -161,6 +161,19 @@ def test_tsv_and_semicolon_csv_with_decimal_commas(sim):
     assert european.fs_hz == FS_HZ
 
 
+def test_volt_values_are_detected_by_amplitude(sim):
+    record = load_record(_csv_bytes(sim / 1000, STANDARD_12_LEADS), name="v.csv", fs_hz=FS_HZ)
+    np.testing.assert_allclose(record.signal, sim, atol=1e-4)
+    assert any("looked like volts" in note for note in record.notes)
+
+
+def test_bare_mat_without_header_reads_like_npy(sim, tmp_path):
+    scipy.io.savemat(tmp_path / "bare.mat", {"val": np.round(sim * 1000).astype(np.int16)})
+    record = load_record(tmp_path / "bare.mat", fs_hz=FS_HZ)  # MATLAB v5, digital units
+    np.testing.assert_allclose(record.signal, sim, atol=1e-3)
+    assert any("looked like microvolts" in note for note in record.notes)
+
+
 def test_microvolt_values_are_detected_by_amplitude(sim):
     record = load_record(_csv_bytes(sim * 1000, STANDARD_12_LEADS), name="uv.csv", fs_hz=FS_HZ)
     np.testing.assert_allclose(record.signal, sim, atol=1e-5)

@@ -97,6 +97,11 @@ def choose_reader(path: Path) -> Reader:
             f"Supported: {SUPPORTED_FORMATS_TEXT}."
         )
     reader = _by_extension(path.suffix.lower())
+    if reader is None and not path.suffix:
+        raise ECGInputError(
+            f"{path.name} has no file extension, so its format is unknown; give the file name "
+            f"(for example ecg.csv). Supported: {SUPPORTED_FORMATS_TEXT}."
+        )
     if reader is None:
         raise ECGInputError(
             f"{path.name}: file type '{path.suffix or '(none)'}' is not supported. "

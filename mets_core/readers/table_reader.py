@@ -73,8 +73,11 @@ def _is_number(label: object) -> bool:
 
 def _numeric(frame: pd.DataFrame, column: str, file_name: str) -> np.ndarray:
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
-    text = frame[column].astype(str).str.strip()
-    bad = np.flatnonzero(np.isnan(values) & ~text.str.lower().isin(["nan", "", "na", "none"]))
+    missing = np.isnan(values)
+    if not missing.any():
+        return values
+    text = frame[column].astype(str).str.strip().str.lower()
+    bad = np.flatnonzero(missing & ~text.isin(["nan", "", "na", "none"]).to_numpy())
     if bad.size:
         raise ECGInputError(
             f"Column {column} of {file_name} holds non-numeric values (first at data row "

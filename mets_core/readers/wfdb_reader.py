@@ -107,6 +107,11 @@ def read_wfdb(path: Path, fs_hz: float | None) -> RawRecording:
     header = read_header(header_path)
     if header.n_sig == 0 or not header.file_name:
         raise ECGInputError(f"The WFDB header {header_path.name} declares no signals.")
+    if len(header.file_name) != header.n_sig:
+        raise ECGInputError(
+            f"The WFDB header {header_path.name} declares {header.n_sig} leads but describes "
+            f"{len(header.file_name)}; the header is damaged or was edited."
+        )
     _check_signal_files(header, header_path)
     signal = _read_signal(header, header_path)
     notes = []
