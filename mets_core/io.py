@@ -108,6 +108,8 @@ def load_record_from_uploads(
 
 
 def _as_upload(item: object, name: str | None) -> tuple[str, bytes]:
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+        return item[0], bytes(item[1])
     if isinstance(item, (bytes, bytearray, memoryview)):
         return name or "upload", bytes(item)
     getvalue = getattr(item, "getvalue", None)
@@ -128,7 +130,7 @@ def load_record(
     Args:
         source: a path (.hea, .dat, .mat, .csv, .tsv, .txt, .npy, .edf, .zip); raw bytes (then
             `name` gives the file name); a binary file-like object (Streamlit UploadedFile); or
-            a list of such uploads (a .hea with its .dat or .mat).
+            a list of such uploads or of (name, bytes) pairs (a .hea with its .dat or .mat).
         name: file name for bytes or file-like input (its extension helps choose the reader).
         fs_hz: sampling rate in Hz for files that do not state it (CSV without a time column,
             .npy, bare .mat); files that state a rate keep theirs and note any disagreement.

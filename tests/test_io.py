@@ -85,7 +85,8 @@ def test_ptbxl_dat_path_and_uploaded_bytes_match_header_path():
     for handle, (name, _) in zip(file_likes, uploads, strict=True):
         handle.name = name
     by_file_likes = load_record(file_likes)
-    for other in (by_dat, by_bytes, by_file_likes):
+    by_pairs = load_record(uploads)
+    for other in (by_dat, by_bytes, by_file_likes, by_pairs):
         np.testing.assert_array_equal(other.signal, by_header.signal)
     assert by_bytes.source == "00001_lr.hea"
 
@@ -115,6 +116,8 @@ def test_wfdb_round_trip_and_derivation_from_ii_and_iii(sim, tmp_path):
     full = load_record(_wrsamp(tmp_path, "full", sim, STANDARD_12_LEADS))
     np.testing.assert_allclose(full.signal, sim, atol=2e-3)  # 16-bit quantisation
     assert full.derived_leads == () and full.fs_hz == FS_HZ
+    overridden = load_record(tmp_path / "full.hea", fs_hz=500)
+    assert overridden.fs_hz == FS_HZ and "entered rate (500 Hz) was not used" in overridden.notes[0]
     keep = [1, 2, *range(6, 12)]  # II, III, V1-V6
     partial = load_record(
         _wrsamp(tmp_path, "partial", sim[keep], [STANDARD_12_LEADS[i] for i in keep])
@@ -144,7 +147,9 @@ def test_labels_are_matched_by_name_not_position(sim, tmp_path):
     assert record.derived_leads == ("III", "aVF")
 
 
-@pytest.mark.parametrize(("label", "scale"), [("time", 1.0), ("time_s", 1.0), ("time_ms", 1000.0)])
+@pytest.mark.parametrize(
+    ("label", "scale"), [("time", 1.0), ("time_s", 1.0), ("time_ms", 1000.0), ("time", 1000.0)]
+)
 def test_csv_rate_is_recovered_from_the_time_column(sim, label, scale):
     record = load_record(_csv_bytes(sim, STANDARD_12_LEADS, label, scale), name="ecg.csv")
     assert record.fs_hz == FS_HZ and record.signal.shape == sim.shape
