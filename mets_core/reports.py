@@ -54,12 +54,14 @@ class NormalizedReport:
         unknown_tokens: source tokens that no phrase, English word, number or lead name covered.
         language: "de", "sv", "en" or "unknown" (empty text).
         n_tokens: number of source tokens (after folding), for coverage statistics.
+        phrases_used: the (folded) phrase-table keys that matched, in text order.
     """
 
     text_en: str
     unknown_tokens: tuple[str, ...]
     language: str
     n_tokens: int
+    phrases_used: tuple[str, ...] = ()
 
 
 def fold_text(text: str) -> str:
@@ -198,6 +200,7 @@ def normalize_report(text: str | None) -> NormalizedReport:
         unknown_tokens=tuple(t.group(0) for t in unknown),
         language=language,
         n_tokens=len(tokens),
+        phrases_used=tuple(m.group(0) for m in matches),
     )
 
 

@@ -233,7 +233,7 @@ BOILERPLATE: tuple[str, ...] = (
     r"edit:.*$",  # annotator's later edit note with SCP codes ("Edit: NORM 100, (NORM 100)")
     # device code + "unconfirmed report" ("4.46 unconfirmed report", "unbestätigter bericht")
     r"(?:\d+\.\d+\s*)?(?:unbestaetigter bericht|unconfirmed report)\.?",
-    r"trace only requested\.?", r"pat\. uppgifter saknas!?", r"!+",
+    r"trace only requested\.?", r"pat\. uppgifter saknas!?",
 )
 
 # Words of the English reports (plus SCP statement wording) that pass through unchanged.
