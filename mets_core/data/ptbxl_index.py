@@ -51,7 +51,7 @@ class PTBXLRow:
     filename_lr: str
     filename_hr: str | None
     report: str | None
-    scp_codes: dict[str, float] | None
+    scp_codes: dict[str, float] | None = field(hash=False)
     labels: dict[str, tuple[str, ...]] = field(hash=False)
     source: str = SOURCE_DATABASE
 
