@@ -1,8 +1,9 @@
 """Bundled real example ECGs (PTB-XL, MIT-BIH) so the app is useful without a dataset folder.
 
 The records live in `mets_core/examples_data/` with their licence and attribution
-(`examples_data/README.md`). PTB-XL records are byte-identical copies of the PhysioNet files;
-the MIT-BIH record is a 10 s excerpt written with `wfdb.wrsamp` from the unmodified digital values.
+(`examples_data/README.md`) and are read by the generic `mets_core.io.load_record`. PTB-XL
+records are byte-identical copies of the PhysioNet files; the MIT-BIH record is a 10 s excerpt
+written with `wfdb.wrsamp` from the unmodified digital values.
 """
 
 from __future__ import annotations
@@ -10,11 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import wfdb
-
 from mets_core.errors import ECGInputError
-from mets_core.leads import normalize_lead_name
+from mets_core.io import load_record
 from mets_core.record import ECGRecord
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples_data"
@@ -150,24 +148,5 @@ def load_example(key: str) -> ECGRecord:
             f"There is no bundled example called {key!r}; choose one of {', '.join(by_key)}."
         )
     info = by_key[key]
-    return _read_wfdb(info.path).with_notes(f"Example: {info.source}. Licence: {info.licence}.")
-
-
-def _read_wfdb(path: Path) -> ECGRecord:
-    # TODO(io): switch to mets_core.io.load_record once it lands (same ECGRecord contract).
-    raw = wfdb.rdrecord(str(path))
-    names, notes = [], []
-    for label in raw.sig_name:
-        name = normalize_lead_name(label)
-        if name is None:
-            raise ECGInputError(f"Example {path.name} has an unknown lead label {label!r}.")
-        if name.lower() != label.lower():
-            notes.append(f"lead {label} shown as {name}")
-        names.append(name)
-    units = {str(u).lower() for u in raw.units}
-    if units != {"mv"}:
-        raise ECGInputError(f"Example {path.name} is in {units}; expected mV.")
-    signal = np.ascontiguousarray(raw.p_signal.T, dtype=np.float32)  # WFDB (T, L) -> (L, T)
-    record = ECGRecord(signal=signal, fs_hz=float(raw.fs), lead_names=tuple(names),
-                       source=path.name, notes=tuple(notes))  # fmt: skip
-    return record.validate()
+    record = load_record(info.path.with_suffix(".hea"))
+    return record.with_notes(f"Example: {info.source}. Licence: {info.licence}.")
