@@ -8,7 +8,6 @@ in a cache shared between users.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
-
 from streamlit.errors import StreamlitPageNotFoundError
 
 from mets_core.errors import METSError
+from mets_core.exports import DISCLAIMER
 from mets_core.record import ECGRecord
 
 if TYPE_CHECKING:
@@ -65,12 +64,7 @@ W_RESULTS_CSV = "w.results_csv"
 W_ONLY_WRONG = "w.only_wrong"
 W_OPEN_RECORD = "w.open_record"
 
-DISCLAIMER = (
-    "METS ranks free-text diagnoses by their similarity to an ECG. It is a research and teaching "
-    "tool, not a medical device, and its output is not a diagnosis."
-)
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_WEIGHTS_DIR = REPO_ROOT / "weights"
 RESULTS_DIR = REPO_ROOT / "results"
 
 
@@ -199,18 +193,21 @@ def record_or_stop() -> ECGRecord:
     return record
 
 
-def record_summary(record: ECGRecord) -> dict[str, str]:
-    """A flat, human-readable summary of a record (for display and for exports)."""
-    summary = {
-        "source": record.source,
-        "leads": ", ".join(record.lead_names),
-        "sampling rate": f"{record.fs_hz:g} Hz",
-        "duration": f"{record.duration_s:.2f} s",
-        "samples per lead": str(record.n_samples),
-        "units": "mV",
-        "derived leads": ", ".join(record.derived_leads) or "none",
-    }
-    return summary
+def show_quality_verdict(record: ECGRecord, consequence: str) -> None:
+    """Warn when the record fails its quality checks (listing why); note lesser issues.
+
+    Args:
+        record: the ECG in use.
+        consequence: what failing means here, e.g. "any ranking of it may be meaningless".
+    """
+    from mets_core.quality import assess_leads, record_usable
+
+    usable, reasons = record_usable(assess_leads(record))
+    bullets = "".join(f"\n- {reason}" for reason in reasons)
+    if not usable:
+        st.warning(f"This recording failed its quality checks; {consequence}:{bullets}", icon="⚠️")
+    elif reasons:
+        st.info(f"Quality notes:{bullets}")
 
 
 def show_notes(notes: Sequence[str], title: str = "Notes") -> None:
@@ -230,45 +227,6 @@ def result_files(suffix: str) -> list[Path]:
     if not RESULTS_DIR.is_dir():
         return []
     return sorted(p for p in RESULTS_DIR.rglob(f"*{suffix}") if p.is_file())
-
-
-def ranking_table(ranking: Ranking) -> pd.DataFrame:
-    """The ranking as a table: rank, candidate, cosine and relative probability in percent."""
-    return pd.DataFrame(
-        [
-            {
-                "rank": position,
-                "candidate": item.candidate,
-                "cosine": round(float(item.cosine), 4),
-                "relative probability (%)": round(100.0 * float(item.probability), 1),
-            }
-            for position, item in enumerate(ranking, start=1)
-        ]
-    )
-
-
-def ranking_exports(
-    ranking: Ranking, record: ECGRecord, settings: dict[str, object]
-) -> tuple[bytes, bytes]:
-    """Serialise a ranking with the record summary and settings, as (CSV bytes, JSON bytes).
-
-    The CSV starts with `#`-prefixed lines for the record summary and settings (read it back with
-    `pandas.read_csv(path, comment="#")`); the JSON holds the same content as nested objects.
-    """
-    payload = {
-        "disclaimer": DISCLAIMER,
-        "record": record_summary(record),
-        "settings": dict(settings),
-        **ranking.to_dict(),
-    }
-    context = {key: value for key, value in payload.items() if key != "ranking"}
-    header = "".join(
-        f"# {key}: {json.dumps(value, ensure_ascii=False)}\n" for key, value in context.items()
-    )
-    table = pd.DataFrame(payload["ranking"])
-    table.insert(0, "rank", range(1, len(table) + 1))
-    csv_bytes = (header + table.to_csv(index=False)).encode("utf-8")
-    return csv_bytes, json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")
 
 
 def set_explore(table: pd.DataFrame, source: str) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mets_core import examples, ui
+from mets_core import examples, exports, ui
 from mets_core.errors import METSError
 from mets_core.io import load_record_from_uploads
 from mets_core.plotting import plot_ecg_paper
-from mets_core.quality import assess_leads, record_usable
+from mets_core.quality import assess_leads
 
 ui.page_setup("Load ECG")
 st.title("📂 Load an ECG")
@@ -89,12 +89,9 @@ if record.file_info:
     with st.expander("Values stated in the file (source: the file, not computed here)"):
         st.table({"item": list(record.file_info), "value": list(record.file_info.values())})
 
-flags = assess_leads(record)
 st.markdown("**Signal quality per lead**")
-st.dataframe(ui.quality_table(flags), hide_index=True, key="quality_table")
-usable, reason = record_usable(flags)
-if not usable:
-    st.warning(f"This recording failed its quality checks: {reason}")
+st.dataframe(exports.quality_table(assess_leads(record)), hide_index=True, key="quality_table")
+ui.show_quality_verdict(record, "rankings and measurements of it may be meaningless")
 
 st.plotly_chart(plot_ecg_paper(record, title="Raw signal"), key="preview_plot")
 col_view, col_rank = st.columns(2)

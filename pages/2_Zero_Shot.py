@@ -5,10 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 import mets_core
-from mets_core import prompts, ui
+from mets_core import exports, prompts, ui
 from mets_core.errors import METSError
 from mets_core.plotting import plot_lead_importance, plot_scores
-from mets_core.quality import assess_leads, record_usable
 
 ui.page_setup("Zero-shot ranking")
 st.title("🔎 Rank candidate diagnoses")
@@ -58,9 +57,7 @@ if ranking is None:
     st.stop()
 
 items = list(ranking)
-usable, reason = record_usable(assess_leads(record))
-if not usable:
-    st.warning(f"This recording failed its quality checks ({reason}); treat the ranking with care.")
+ui.show_quality_verdict(record, "the model ranks whatever it is given, so treat this with care")
 if ranking.uniformity_warning:
     st.warning(ranking.uniformity_warning)
 ui.show_notes(ranking.notes, title="Model input")
@@ -70,7 +67,7 @@ st.markdown(
     f"Top-ranked: **{items[0].candidate}** (cosine {items[0].cosine:.3f}, "
     f"{100 * items[0].probability:.1f}% relative to the other {len(items) - 1} candidates)"
 )
-st.dataframe(ui.ranking_table(ranking), hide_index=True, key="ranking_table")
+st.dataframe(exports.ranking_table(ranking), hide_index=True, key="ranking_table")
 st.plotly_chart(
     plot_scores(
         [item.candidate for item in items],
@@ -88,7 +85,7 @@ with st.expander("Exact prompts sent to the text model"):
     st.table({"candidate": [i.candidate for i in items], "prompt": [i.prompt for i in items]})
 
 settings = st.session_state.get(ui.KEY_RANKING_SETTINGS, {})
-csv_bytes, json_bytes = ui.ranking_exports(ranking, record, settings)
+csv_bytes, json_bytes = exports.ranking_exports(ranking, record, settings)
 col_csv, col_json = st.columns(2)
 col_csv.download_button("Download CSV", csv_bytes, "mets_ranking.csv", "text/csv", key="w.csv")
 col_json.download_button(
@@ -107,5 +104,7 @@ if st.button("Compute lead importance", key=ui.W_EXPLAIN):
 importance = st.session_state.get(ui.KEY_IMPORTANCE)
 if importance:
     st.plotly_chart(
-        plot_lead_importance(list(importance), list(importance.values())), key="importance_plot"
+        # lead_importance gives full minus masked score; the chart expects masked minus full.
+        plot_lead_importance(list(importance), [-delta for delta in importance.values()]),
+        key="importance_plot",
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 import mets_core
-from mets_core import measurements, ui
+from mets_core import exports, measurements, ui
 from mets_core.errors import METSError
 from mets_core.plotting import plot_ecg_paper, plot_median_beats, plot_raw_vs_clean
 from mets_core.quality import assess_leads
@@ -27,13 +29,17 @@ trace = col_trace.radio(
     "Trace", ["Raw", "Cleaned", "Cleaned over raw"], key=ui.W_TRACE, horizontal=True
 )
 powerline_hz = col_mains.radio("Mains Hz", [50, 60], key=ui.W_POWERLINE, horizontal=True)
-show_peaks = st.toggle("Mark R-peaks (lead II)", value=True, key=ui.W_RPEAKS)
+show_peaks = st.toggle("Mark R-peaks", value=True, key=ui.W_RPEAKS)
 
+peak_lead = "II" if "II" in record.lead_names else record.lead_names[0]
 try:
-    cleaned = mets_core.clean_ecg(
-        record.signal, fs_hz=record.fs_hz, powerline_hz=powerline_hz, method=CLEAN_METHOD
+    cleaned = replace(
+        record,
+        signal=mets_core.clean_ecg(
+            record.signal, fs_hz=record.fs_hz, powerline_hz=powerline_hz, method=CLEAN_METHOD
+        ),
     )
-    r_peaks_s = measurements.find_r_peaks(record, "II") if show_peaks else None
+    r_peaks_s = {peak_lead: measurements.find_r_peaks(record, peak_lead)} if show_peaks else None
 except METSError as error:
     ui.show_error_and_stop(error)
 
@@ -101,4 +107,4 @@ with tab_caliper:
         st.info(f"{len(points)} of 2 points selected.")
 
 with tab_quality:
-    st.dataframe(ui.quality_table(assess_leads(record)), hide_index=True, key="quality_table")
+    st.dataframe(exports.quality_table(assess_leads(record)), hide_index=True, key="quality_table")

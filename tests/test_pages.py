@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mets_core import ui
+from mets_core import exports, ui
 from mets_core.examples import EXAMPLES_DIR, load_example
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,7 +80,7 @@ def test_full_flow_example_to_ranking() -> None:
     at.text_area(key=ui.W_CANDIDATES).input("left bundle branch block\nnormal ECG")
     at.button(key=ui.W_RANK).click().run()
     assert not at.exception and not at.error
-    table = at.dataframe(key="ranking_table").value
+    table = at.dataframe[0].value  # the ranking table comes first
     assert set(table["candidate"]) == {"left bundle branch block", "normal ECG"}
     assert table["relative probability (%)"].sum() == pytest.approx(100.0, abs=0.2)
 
@@ -148,7 +148,7 @@ def test_ranking_exports_carry_record_and_settings(tiny_weights: Path) -> None:
     model = mets_core.load_model(tiny_weights, device="cpu")
     record = load_example("ptbxl_normal")
     ranking = mets_core.rank(model, record, ["normal ECG", "atrial fibrillation"])
-    csv_bytes, json_bytes = ui.ranking_exports(ranking, record, {"template": "{}"})
+    csv_bytes, json_bytes = exports.ranking_exports(ranking, record, {"template": "{}"})
     table = pd.read_csv(StringIO(csv_bytes.decode()), comment="#")
     assert list(table["candidate"]) == [item.candidate for item in ranking]
     payload = json.loads(json_bytes)
@@ -159,7 +159,7 @@ def test_ranking_exports_carry_record_and_settings(tiny_weights: Path) -> None:
 
 def test_explore_bad_folder_shows_an_error(tmp_path: Path) -> None:
     at = _app("pages/4_Explore_Dataset.py").run()
-    at.text_input(key=ui.W_DATA_DIR).input(str(tmp_path / "no-such-folder"))
+    at.text_input(key=ui.W_DATA_DIR).input(str(tmp_path / "no-such-folder")).run()
     at.button(key=ui.W_RUN_SPLIT).click().run()
     assert not at.exception
     assert "no-such-folder" in _texts(at.error)
@@ -167,8 +167,9 @@ def test_explore_bad_folder_shows_an_error(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not PTBXL.is_dir(), reason=f"PTB-XL copy not found at {PTBXL}")
 def test_explore_runs_on_real_test_split_and_opens_a_record() -> None:
-    at = _app("pages/4_Explore_Dataset.py").run()
-    at.text_input(key=ui.W_DATA_DIR).input(str(PTBXL))
+    at = _app().run()
+    at.switch_page("pages/4_Explore_Dataset.py").run()
+    at.text_input(key=ui.W_DATA_DIR).input(str(PTBXL)).run()
     at.number_input(key=ui.W_MAX_RECORDS).set_value(4)
     at.button(key=ui.W_RUN_SPLIT).click().run()
     assert not at.exception and not at.error, _texts(at.error)
@@ -179,3 +180,6 @@ def test_explore_runs_on_real_test_split_and_opens_a_record() -> None:
     assert not at.exception and not at.error
     assert at.session_state[ui.KEY_RECORD].n_leads == 12
     assert "report" in at.session_state[ui.KEY_REFERENCE]
+    assert at.title[0].value.endswith("Signal view")  # switched page, record and report shown
+    assert "Reference (from the dataset)" in _texts(at.caption)
+    assert len(at.session_state[ui.KEY_RANKING]) == 5  # the five superclasses, ranked
