@@ -19,6 +19,7 @@ from mets_core.config import (
 from mets_core.device import resolve_device
 from mets_core.errors import DataError, ECGInputError, LabelInputError, METSError, WeightsError
 from mets_core.inference import LoadedModel, encode_ecg, encode_text, load_model
+from mets_core.io import load_record
 from mets_core.leads import STANDARD_12_LEADS
 from mets_core.record import ECGRecord
 from mets_core.signal import clean_ecg, preprocess_for_model

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors.torch import save_file
 from tqdm import tqdm
 
 from mets_core.checkpoint import save_weights
-from mets_core.config import METSConfig, TextEncoderConfig
+from mets_core.config import ECGEncoderConfig, METSConfig, TextEncoderConfig
 from mets_core.device import autocast_context
 from mets_core.loss import clip_loss
 from mets_core.model import METSModel
@@ -51,9 +52,11 @@ class TrainConfig:
     report_source: str = "generated"  # original | generated | both
     text_model: str | None = None  # HF id or folder; default all-MiniLM-L6-v2 (PyPI wheel)
     zero_shot_template: str = "{}"
+    stage_widths: str = "64,128,256,512"  # ResNet-18 channels per stage (smaller for smoke tests)
     synthetic: int = 0  # >0: train on this many synthetic pairs (no data needed)
     cache_dir: str | None = None  # where preprocessed signals may be cached
     resume: str | None = None  # a <out>.resume.pt written by an earlier run
+    rank_state_dir: str | None = None  # every rank writes its final parameters here (DDP check)
     select_on: str = "val_auroc_ma3"  # fold-9 criterion: 3-epoch mean of zero-shot AUROC
 
 
@@ -67,7 +70,10 @@ def parse_args(argv: list[str] | None) -> TrainConfig:
 
 
 def build_model_config(cfg: TrainConfig) -> METSConfig:
-    config = METSConfig(zero_shot_template=cfg.zero_shot_template)
+    widths = tuple(int(w) for w in cfg.stage_widths.split(","))
+    config = METSConfig(
+        ecg=ECGEncoderConfig(stage_widths=widths), zero_shot_template=cfg.zero_shot_template
+    )
     if cfg.text_model:
         config = replace(config, text=TextEncoderConfig(model_id=cfg.text_model))
     return config
@@ -209,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
                     provenance(cfg, pairs, state["history"], time.perf_counter() - start),
                 )
             save_resume_state(cfg.out, model, optimizer, state)
+    if cfg.rank_state_dir:
+        Path(cfg.rank_state_dir).mkdir(parents=True, exist_ok=True)
+        save_file(model.trainable_state_dict(), f"{cfg.rank_state_dir}/rank{ctx.rank}.safetensors")
     ctx.close()
     return 0
 

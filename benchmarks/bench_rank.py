@@ -1,0 +1,79 @@
+"""Speed of the zero-shot path (issue 3 targets): model load, and ranking one 10-s 12-lead ECG
+against 20 candidates whose text is cached.
+
+Usage: python benchmarks/bench_rank.py [--weights STEM] [--repeats 30] [--out results/bench_rank.json]
+Prints a table and writes JSON. The encoder forward alone is the in-run baseline; the other rows
+are also given as a ratio to it, since absolute times on a shared machine are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORD = ROOT / "mets_core" / "examples_data" / "00417_hr.hea"  # 12 leads, 10 s, 500 Hz
+LOAD_SNIPPET = (
+    "import time; t=time.perf_counter(); import mets_core; m=mets_core.load_model({w!r}, 'cpu'); "
+    "print(time.perf_counter()-t)"
+)
+
+
+def timed(fn, repeats: int) -> float:
+    """Median wall time of fn() in seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--weights", default=None)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--out", default=str(ROOT / "results" / "bench_rank.json"))
+    args = parser.parse_args()
+    import torch
+
+    import mets_core
+    from mets_core.signal import preprocess_for_model
+
+    load_s = float(subprocess.run([sys.executable, "-c", LOAD_SNIPPET.format(w=args.weights)],
+                                  capture_output=True, text=True, check=True).stdout.split()[-1])
+    model = mets_core.load_model(args.weights, "cpu")
+    record = mets_core.load_record(RECORD)
+    candidates = [f"candidate diagnosis number {i}" for i in range(20)]
+    mets_core.rank(model, record, candidates)  # warm the text cache and the allocator
+    windows = preprocess_for_model(record, model.config.preprocess).windows
+    x = torch.from_numpy(windows)
+    with torch.inference_mode():
+        forward_s = timed(lambda: model.module.encode_ecg(x), args.repeats)
+    rows = {
+        "encoder forward (baseline)": forward_s,
+        "read WFDB record": timed(lambda: mets_core.load_record(RECORD), args.repeats),
+        "preprocess (resample + clean)": timed(
+            lambda: preprocess_for_model(record, model.config.preprocess), args.repeats),
+        "rank 20 cached candidates": timed(
+            lambda: mets_core.rank(model, record, candidates), args.repeats),
+    }
+    report = {"machine": f"{platform.node()} {platform.machine()}", "torch": torch.__version__,
+              "threads": torch.get_num_threads(), "record": RECORD.name,
+              "model_load_s_including_imports": load_s,
+              "median_s": rows, "ratio_to_forward": {k: v / forward_s for k, v in rows.items()}}
+    print(f"model load incl. imports: {load_s:.2f} s")
+    for name, seconds in rows.items():
+        print(f"{name:32s} {seconds * 1000:8.1f} ms  x{seconds / forward_s:5.1f}")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
