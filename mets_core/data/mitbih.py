@@ -30,8 +30,8 @@ from mets_core.record import ECGRecord
 from mets_core.signal import preprocess_for_model
 
 __all__ = [
-    "BEAT_WINDOW_S", "MITBIH_CLASSES", "PACED_RECORDS", "BeatRef", "BeatSample", "beat_windows",
-    "list_records", "read_beat_record", "read_beats", "sample_beats",
+    "BEAT_WINDOW_S", "MITBIH_CLASSES", "PACED_RECORDS", "BeatRef", "BeatSample", "beat_pools",
+    "beat_windows", "draw_beats", "list_records", "read_beat_record", "read_beats", "sample_beats",
 ]  # fmt: skip
 
 BEAT_WINDOW_S = 5.0  # s, centred on the annotated beat (see module docstring)
@@ -91,6 +91,28 @@ def read_beats(
     ]
 
 
+def beat_pools(root: Path, window_s: float = BEAT_WINDOW_S) -> dict[str, list[BeatRef]]:
+    """Every eligible beat per class, from all non-paced records in name order."""
+    pools: dict[str, list[BeatRef]] = {c: [] for c in MITBIH_CLASSES}
+    for record in sorted(r for r in list_records(root) if r not in PACED_RECORDS):
+        for beat in read_beats(root, record, window_s):
+            pools[beat.symbol].append(beat)
+    return pools
+
+
+def draw_beats(
+    pools: dict[str, list[BeatRef]], per_class: int, seed: int, window_s: float = BEAT_WINDOW_S
+) -> BeatSample:
+    """Up to `per_class` beats per class without replacement (numpy default_rng(seed))."""
+    rng = np.random.default_rng(seed)
+    beats = []
+    for symbol in MITBIH_CLASSES:
+        pool = pools.get(symbol, [])
+        picks = rng.choice(len(pool), min(per_class, len(pool)), replace=False)
+        beats += [pool[i] for i in sorted(picks)]
+    return BeatSample(beats, {c: len(pools.get(c, [])) for c in MITBIH_CLASSES}, seed, window_s)
+
+
 def sample_beats(
     root: Path, per_class: int = 100, seed: int = 0, window_s: float = BEAT_WINDOW_S
 ) -> BeatSample:
@@ -105,16 +127,7 @@ def sample_beats(
     Returns:
         BeatSample; `available` says how many beats of each class were eligible.
     """
-    pools: dict[str, list[BeatRef]] = {c: [] for c in MITBIH_CLASSES}
-    for record in sorted(r for r in list_records(root) if r not in PACED_RECORDS):
-        for beat in read_beats(root, record, window_s):
-            pools[beat.symbol].append(beat)
-    rng = np.random.default_rng(seed)
-    beats = []
-    for symbol in MITBIH_CLASSES:
-        picks = rng.choice(len(pools[symbol]), min(per_class, len(pools[symbol])), replace=False)
-        beats += [pools[symbol][i] for i in sorted(picks)]
-    return BeatSample(beats, {c: len(p) for c, p in pools.items()}, seed, window_s)
+    return draw_beats(beat_pools(root, window_s), per_class, seed, window_s)
 
 
 def read_beat_record(root: Path, beat: BeatRef, window_s: float = BEAT_WINDOW_S) -> ECGRecord:
