@@ -122,13 +122,26 @@ def fill_prompt(template: str, candidate: str) -> str:
 
 
 def build_label_embeddings(
-    model: LoadedModel, labels: list[str], templates: list[str] | None = None
+    model: LoadedModel,
+    labels: list[str],
+    templates: list[str] | None = None,
+    center: bool = False,
 ) -> torch.Tensor:
-    """C labels x K templates -> (C, D): mean over templates, renormalised (CLIP ensembling)."""
+    """C labels x K templates -> (C, D): mean over templates, renormalised (CLIP ensembling).
+
+    Args:
+        center: subtract the mean label embedding before renormalising, removing what all the
+            candidates share (e.g. "ECG"); needs >= 2 labels. Scores then depend on which
+            candidates were given together. On fold 9 it raises the text-oracle AUROC
+            (results/text_oracle.json).
+    """
     templates = templates or [model.config.zero_shot_template]
     prompts = [fill_prompt(t, label) for label in labels for t in templates]
     emb = encode_text(model, prompts).reshape(len(labels), len(templates), -1).mean(dim=1)
-    return F.normalize(emb, dim=-1)
+    emb = F.normalize(emb, dim=-1)
+    if center and len(labels) > 1:
+        emb = F.normalize(emb - emb.mean(dim=0, keepdim=True), dim=-1)
+    return emb
 
 
 def score_labels(
@@ -141,9 +154,15 @@ def score_labels(
 
 
 def rank(
-    model: LoadedModel, record: ECGRecord, candidates: list[str] | str, template: str | None = None
+    model: LoadedModel,
+    record: ECGRecord,
+    candidates: list[str] | str,
+    template: str | None = None,
+    center: bool = False,
 ) -> Ranking:
     """Rank free-text candidate diagnoses for one ECG, best first.
+
+    `center=True` removes the mean candidate embedding first (see `build_label_embeddings`).
 
     Raises:
         LabelInputError: for a bad candidate list or template. ECGInputError: for a bad record.
@@ -152,7 +171,7 @@ def rank(
     labels = parse_candidates(candidates)
     template = template if template is not None else model.config.zero_shot_template
     prepared = preprocess_for_model(record, model.config.preprocess)
-    label_emb = build_label_embeddings(model, labels, [template])
+    label_emb = build_label_embeddings(model, labels, [template], center=center)
     scale = float(model.module.scale().item())
     cosines, probabilities = score_labels(encode_ecg(model, prepared.windows), label_emb, scale)
     order = np.argsort(-cosines, kind="stable")

@@ -56,11 +56,17 @@ def test_template_ensemble_is_the_renormalised_mean(tiny_model):
     assert torch.allclose(ensemble, expected, atol=1e-5)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ([], "at least one"), (["", "   "], "at least one"), ("\n\n", "at least one"),
-    (["sinus rhythm", "Sinus  Rhythm"], "twice"), (["x" * 400], "under"),
-    ([f"label {i}" for i in range(101)], "at most"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ([], "at least one"),
+        (["", "   "], "at least one"),
+        ("\n\n", "at least one"),
+        (["sinus rhythm", "Sinus  Rhythm"], "twice"),
+        (["x" * 400], "under"),
+        ([f"label {i}" for i in range(101)], "at most"),
+    ],
+)
 def test_bad_candidate_lists_are_refused(bad, message):
     with pytest.raises(LabelInputError, match=message):
         parse_candidates(bad)
@@ -68,7 +74,9 @@ def test_bad_candidate_lists_are_refused(bad, message):
 
 def test_text_input_is_one_candidate_per_line():
     assert parse_candidates(" sinus rhythm \n\natrial  fibrillation\n") == [
-        "sinus rhythm", "atrial fibrillation"]
+        "sinus rhythm",
+        "atrial fibrillation",
+    ]
 
 
 def test_template_without_slot_is_refused(tiny_model, ecg_12_lead):
@@ -80,3 +88,11 @@ def test_nearly_uniform_scores_are_flagged():
     assert "uniform" in _uniformity_warning(np.array([0.10, 0.105, 0.11]))
     assert _uniformity_warning(np.array([0.10, 0.30])) is None
     assert _uniformity_warning(np.array([0.10])) is None  # one candidate: nothing to compare
+
+
+def test_centring_removes_the_shared_direction(tiny_model):
+    emb = build_label_embeddings(tiny_model, CANDIDATES, center=True)
+    assert torch.allclose(emb.norm(dim=-1), torch.ones(len(CANDIDATES)), atol=1e-5)
+    raw = build_label_embeddings(tiny_model, CANDIDATES)
+    shared = torch.nn.functional.normalize(raw.mean(dim=0), dim=-1)
+    assert (emb @ shared).abs().mean() < (raw @ shared).abs().mean()
