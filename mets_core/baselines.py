@@ -36,6 +36,7 @@ from mets_core.ptbxl_pairs import label_matrix
 
 PROBE_FRACTIONS: tuple[float, ...] = (0.01, 0.1, 1.0)
 PROBE_C_GRID: tuple[float, ...] = (0.01, 0.1, 1.0)  # inverse L2 strength, chosen on fold 9
+DEFAULT_TOWER = ECGEncoderConfig()  # ResNet1d-18 as in METS (frozen dataclass: safe default)
 
 
 @torch.no_grad()
@@ -166,17 +167,19 @@ def train_supervised(
     epochs: int,
     seed: int,
     device: torch.device,
+    tower: ECGEncoderConfig = DEFAULT_TOWER,
     batch_size: int = 64,
     lr: float = 1e-3,
 ) -> tuple[SupervisedResNet, dict]:
     """Train the supervised ceiling on folds 1-8; keep the epoch with the best fold-9 AUROC.
 
+    `tower` is the METS model's ECG tower config, so the ceiling has the same architecture.
+
     Returns:
         The model at the chosen epoch (eval mode) and {"history": [...], "best_epoch": int}.
     """
     torch.manual_seed(seed)
-    model = SupervisedResNet(ECGEncoderConfig(), sum(len(TASK_CLASSES[t]) for t in tasks))
-    model.to(device)
+    model = SupervisedResNet(tower, sum(len(TASK_CLASSES[t]) for t in tasks)).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=1e-3)
     targets, mask = multitask_targets(train.rows, tasks)
     generator = torch.Generator().manual_seed(seed)
@@ -195,31 +198,31 @@ def train_supervised(
     return model, {"history": history, "best_epoch": best_epoch}
 
 
+def cache_key(train: SplitData, val: SplitData, tasks, epochs: int, seed: int, tower) -> str:
+    """Hash of everything the supervised result depends on (ids, tasks, epochs, seed, tower)."""
+    ids = ([r.ecg_id for r in train.rows], [r.ecg_id for r in val.rows], train.signals.shape)
+    return hashlib.sha256(repr((ids, list(tasks), epochs, seed, tower)).encode()).hexdigest()[:16]
+
+
 def supervised_baseline(
-    train: SplitData, val: SplitData, tasks: Sequence[str], epochs: int, seed: int,
-    device: torch.device, cache_dir: str | None,
-) -> tuple[SupervisedResNet, dict]:  # fmt: skip
-    """`train_supervised`, or the cached result of the same data, tasks, epochs and seed."""
-    key = hashlib.sha256(
-        repr(
-            (
-                [r.ecg_id for r in train.rows],
-                [r.ecg_id for r in val.rows],
-                list(tasks),
-                epochs,
-                seed,
-                train.signals.shape,
-            )
-        ).encode()  # fmt: skip
-    ).hexdigest()[:16]
-    path = Path(cache_dir or ".") / "supervised" / f"resnet1d18_{key}"
-    n_outputs = sum(len(TASK_CLASSES[t]) for t in tasks)
+    train: SplitData,
+    val: SplitData,
+    tasks: Sequence[str],
+    epochs: int,
+    seed: int,
+    device: torch.device,
+    cache_dir: str | None,
+    tower: ECGEncoderConfig = DEFAULT_TOWER,
+) -> tuple[SupervisedResNet, dict]:
+    """`train_supervised`, or the cached result of the same data, tasks, epochs, seed, tower."""
+    key = cache_key(train, val, tasks, epochs, seed, tower)
+    path = Path(cache_dir or ".") / "supervised" / f"resnet1d_{key}"
     if cache_dir and path.with_suffix(".json").is_file():
-        model = SupervisedResNet(ECGEncoderConfig(), n_outputs)
+        model = SupervisedResNet(tower, sum(len(TASK_CLASSES[t]) for t in tasks))
         model.load_state_dict(load_file(str(path.with_suffix(".safetensors"))), strict=True)
         info = json.loads(path.with_suffix(".json").read_text())
         return model.to(device).eval(), info | {"cached": str(path)}
-    model, info = train_supervised(train, val, tasks, epochs, seed, device)
+    model, info = train_supervised(train, val, tasks, epochs, seed, device, tower)
     if cache_dir:
         path.parent.mkdir(parents=True, exist_ok=True)
         state = {k: v.contiguous().cpu() for k, v in model.state_dict().items()}

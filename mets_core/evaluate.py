@@ -189,7 +189,7 @@ def run_baselines(ctx: Context, model: LoadedModel, chosen: str) -> dict:
         name: probe_results(ctx, m) for name, m in (("mets", model), ("random_init", random_model))
     }
     if args.supervised_epochs > 0:
-        out["supervised"] = supervised_results(ctx, model.device)
+        out["supervised"] = supervised_results(ctx, model)
     return out
 
 
@@ -210,13 +210,14 @@ def probe_results(ctx: Context, model: LoadedModel) -> dict:
     return out
 
 
-def supervised_results(ctx: Context, device: torch.device) -> dict:
-    """The supervised ResNet1d-18 ceiling (trained once per data/settings/seed, then cached)."""
-    model, info = baselines.supervised_baseline(
+def supervised_results(ctx: Context, model: LoadedModel) -> dict:
+    """The supervised ceiling, same tower as `model` (trained once per data/settings, cached)."""
+    device = model.device
+    supervised, info = baselines.supervised_baseline(
         ctx.data["train"], ctx.data["val"], TASKS, ctx.args.supervised_epochs, ctx.args.seed,
-        device, ctx.args.cache_dir,
+        device, ctx.args.cache_dir, model.config.ecg,
     )  # fmt: skip
-    scores = baselines.supervised_scores(model, ctx.data["test"], TASKS, device)
+    scores = baselines.supervised_scores(supervised, ctx.data["test"], TASKS, device)
     return score_all(ctx, scores) | {"training": info}
 
 
