@@ -111,14 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
     info_parser = sub.add_parser("info", help="weights, provenance, text model, device")
     _model_args(info_parser)
     info_parser.set_defaults(func=cmd_info)
-    for name, target in (
-        ("train", "mets_core.train"),
-        ("evaluate", "mets_core.evaluate"),
-        ("download-ptbxl", "mets_core.data.download"),
-    ):
+    for name, target in (("train", "mets_core.train"), ("evaluate", "mets_core.evaluate")):
         passthrough = sub.add_parser(name, help=f"see `mets {name} --help`", add_help=False)
         passthrough.set_defaults(func=None, target=target)
+    download = sub.add_parser("download-ptbxl", help="fetch PTB-XL from PhysioNet (internet)")
+    download.add_argument("dest", help="folder to download into; files are SHA-256 verified")
+    download.set_defaults(func=cmd_download)
     return parser
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from mets_core.data.download import main_download
+
+    return main_download(args.dest)
 
 
 def main(argv: list[str] | None = None) -> int:
