@@ -94,8 +94,8 @@ def predict_test_split(
         predicted = code_of[ranking[0].candidate]
         true = row.labels[task]
         table.append({"ecg_id": row.ecg_id, "true": ";".join(true), "predicted": predicted,
-                      "correct": predicted in true, "report": row.report or "",
-                      **probabilities})  # fmt: skip
+                      "correct": predicted in true, **probabilities,
+                      "report": row.report or ""})  # fmt: skip
         if progress is not None:
             progress(done, len(rows))
     return pd.DataFrame(table)

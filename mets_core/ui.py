@@ -8,6 +8,7 @@ in a cache shared between users.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,6 +65,8 @@ W_RESULTS_CSV = "w.results_csv"
 W_ONLY_WRONG = "w.only_wrong"
 W_OPEN_RECORD = "w.open_record"
 
+ICON_ECG = ":material/monitor_heart:"  # Material icons ship with Streamlit; emoji fonts may not
+ICON_WARNING = ":material/warning:"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "results"
 
@@ -91,7 +94,7 @@ def page_setup(title: str) -> None:
     Args:
         title: the page title shown in the browser tab, e.g. "Zero-shot ranking".
     """
-    st.set_page_config(page_title=f"METS · {title}", page_icon="🫀", layout="wide")
+    st.set_page_config(page_title=f"METS · {title}", page_icon=ICON_ECG, layout="wide")
     with st.sidebar:
         st.caption(DISCLAIMER)
         record = st.session_state.get(KEY_RECORD)
@@ -142,7 +145,7 @@ def show_weights_status(model: LoadedModel) -> None:
         st.warning(
             "These weights are RANDOMLY INITIALISED, not trained. Every ranking they produce is "
             "meaningless; use them only to try the interface. Set METS_WEIGHTS to trained weights.",
-            icon="⚠️",
+            icon=ICON_WARNING,
         )
 
 
@@ -155,7 +158,7 @@ def link_to(page: str, label: str, icon: str) -> None:
     try:
         st.page_link(page, label=label, icon=icon)
     except StreamlitPageNotFoundError:
-        st.caption(f"{icon} {label}: open it from the sidebar.")
+        st.caption(f"{label}: open it from the sidebar.")
 
 
 def go_to(page: str, label: str) -> None:
@@ -188,7 +191,7 @@ def record_or_stop() -> ECGRecord:
     record = st.session_state.get(KEY_RECORD)
     if record is None:
         st.info("No ECG is loaded in this session yet. Load one first.")
-        link_to("pages/1_Load_ECG.py", "Load an ECG", "📂")
+        link_to("pages/1_Load_ECG.py", "Load an ECG", ":material/upload_file:")
         st.stop()
     return record
 
@@ -205,7 +208,8 @@ def show_quality_verdict(record: ECGRecord, consequence: str) -> None:
     usable, reasons = record_usable(assess_leads(record))
     bullets = "".join(f"\n- {reason}" for reason in reasons)
     if not usable:
-        st.warning(f"This recording failed its quality checks; {consequence}:{bullets}", icon="⚠️")
+        message = f"This recording failed its quality checks; {consequence}:{bullets}"
+        st.warning(message, icon=ICON_WARNING)
     elif reasons:
         st.info(f"Quality notes:{bullets}")
 
@@ -249,6 +253,19 @@ def predict_test_split_with_progress(
     table = predict_test_split(model, Path(root).expanduser(), task, max_records, report)
     bar.empty()
     return table
+
+
+def key_value_table(values: dict[str, object]) -> pd.DataFrame:
+    """A two-column (item, value) table of a flat dict; nested values are shown as JSON."""
+    return pd.DataFrame(
+        {
+            "item": [str(key) for key in values],
+            "value": [
+                v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
+                for v in values.values()
+            ],
+        }
+    )
 
 
 def relative_to_repo(path: Path) -> str:

@@ -11,7 +11,7 @@ from mets_core.plotting import plot_ecg_paper
 from mets_core.quality import assess_leads
 
 ui.page_setup("Load ECG")
-st.title("📂 Load an ECG")
+st.title("Load an ECG")
 
 tab_example, tab_upload = st.tabs(["Bundled example", "Upload a file"])
 with tab_example:
@@ -96,6 +96,6 @@ ui.show_quality_verdict(record, "rankings and measurements of it may be meaningl
 st.plotly_chart(plot_ecg_paper(record, title="Raw signal"), key="preview_plot")
 col_view, col_rank = st.columns(2)
 with col_view:
-    ui.link_to("pages/3_Signal_View.py", "Open the signal view", "📈")
+    ui.link_to("pages/3_Signal_View.py", "Open the signal view", ":material/monitor_heart:")
 with col_rank:
-    ui.link_to("pages/2_Zero_Shot.py", "Rank candidate diagnoses", "🔎")
+    ui.link_to("pages/2_Zero_Shot.py", "Rank candidate diagnoses", ":material/sort:")

@@ -10,7 +10,7 @@ from mets_core.errors import METSError
 from mets_core.plotting import plot_lead_importance, plot_scores
 
 ui.page_setup("Zero-shot ranking")
-st.title("🔎 Rank candidate diagnoses")
+st.title("Rank candidate diagnoses")
 st.caption(
     "A relative similarity ranking between the candidates you type, for research and teaching. "
     "It is not a probability of disease and not a diagnosis."

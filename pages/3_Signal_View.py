@@ -15,7 +15,7 @@ from mets_core.quality import assess_leads
 CLEAN_METHOD = "neurokit"  # nk.ecg_clean: 0.5 Hz high-pass (baseline) + powerline notch
 
 ui.page_setup("Signal view")
-st.title("📈 Signal view")
+st.title("Signal view")
 record = ui.record_or_stop()
 st.caption(st.session_state.get(ui.KEY_RECORD_LABEL, record.source))
 if st.session_state.get(ui.KEY_REFERENCE):
@@ -87,7 +87,10 @@ with tab_median:
     st.plotly_chart(plot_median_beats(medians, record.fs_hz), key="median_plot")
 
 with tab_caliper:
-    st.caption("Click two points on the trace (or box-select) to read time, rate and amplitude.")
+    st.caption(
+        "Click a point, then Shift+click a second one (or drag a box): the first and last "
+        "selected points are the caliper ends. Reads time, rate and amplitude."
+    )
     lead = st.selectbox("Lead", record.lead_names, key=ui.W_CALIPER_LEAD)
     event = st.plotly_chart(
         plot_raw_vs_clean(record, cleaned, lead),

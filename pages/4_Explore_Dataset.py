@@ -14,7 +14,7 @@ from mets_core.errors import METSError
 from mets_core.plotting import plot_confusion_matrix
 
 ui.page_setup("Explore dataset")
-st.title("🧭 Explore a dataset and its failures")
+st.title("Explore a dataset and its failures")
 model = ui.load_model_or_stop()
 ui.show_weights_status(model)
 

@@ -10,7 +10,7 @@ from mets_core import ui
 from mets_core.config import to_dict
 
 ui.page_setup("Model card")
-st.title("📄 Model card")
+st.title("Model card")
 model = ui.load_model_or_stop()
 ui.show_weights_status(model)
 info = model.weights
@@ -25,7 +25,7 @@ st.table(
 )  # fmt: skip
 if info.provenance:
     st.markdown("**Provenance (from the weights sidecar)**")
-    st.json(info.provenance, expanded=True)
+    st.table(ui.key_value_table(info.provenance))
 
 config = model.config
 st.subheader("Architecture")
@@ -39,7 +39,7 @@ st.markdown(
     f"- Zero-shot template: `{config.zero_shot_template}`"
 )
 st.subheader("Preprocessing contract (applied identically in training and in this app)")
-st.json(to_dict(config.preprocess), expanded=False)
+st.table(ui.key_value_table(to_dict(config.preprocess)))
 with st.expander("Full configuration (weights sidecar)"):
     st.json(to_dict(config), expanded=False)
 st.caption(

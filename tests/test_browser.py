@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+PTBXL = REPO.parent / "shared" / "data" / "ptb-xl"  # optional: the explore page runs on it
 RECORD = "00180_hr"  # PTB-XL ecg_id 180, complete LBBB, 500 Hz (bundled, byte-identical copy)
 CANDIDATES = ("left bundle branch block", "normal ECG")
 START_TIMEOUT_S = 60
@@ -60,9 +61,12 @@ def _wait_healthy(url: str, server: subprocess.Popen) -> None:
 def app_url(tiny_weights: Path) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "METS_WEIGHTS": str(tiny_weights), "METS_DEVICE": "cpu"}
+    if PTBXL.is_dir():
+        env["METS_DATA_DIR"] = str(PTBXL)
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
         "--server.headless", "true", "--server.address", "127.0.0.1",
+        "--server.fileWatcherType", "none",  # edits elsewhere in the tree must not prompt reruns
     ]  # fmt: skip
     server = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -83,10 +87,13 @@ def screenshot_dir() -> Path:
     return folder
 
 
-def _go_to(page, label: str) -> None:  # noqa: ANN001 (a Playwright Page)
+def _go_to(page, label: str, title: str) -> None:  # noqa: ANN001 (a Playwright Page)
+    from playwright.sync_api import expect
+
     # Sidebar navigation keeps the Streamlit session (and its record); page.goto would not.
     page.locator('[data-testid="stSidebarNav"] a', has_text=label).first.click()
-    page.wait_for_load_state("networkidle")
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+    _wait_idle(page)
 
 
 def _wait_idle(page) -> None:  # noqa: ANN001
@@ -99,14 +106,16 @@ def test_upload_wfdb_pair_and_rank_two_candidates(app_url: str, screenshot_dir: 
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
         page.set_default_timeout(UI_TIMEOUT_MS)
+        expect.set_options(timeout=UI_TIMEOUT_MS)  # the first load can be slow (model loading)
         page.goto(app_url)
         expect(page.get_by_text("METS: zero-shot ECG reading")).to_be_visible()
-        expect(page.get_by_text("Model in use")).to_be_visible()
+        expect(page.get_by_text("RANDOMLY INITIALISED", exact=False)).to_be_visible()
+        _wait_idle(page)
         page.screenshot(path=screenshot_dir / "0_home.png", full_page=True)
 
-        _go_to(page, "Load ECG")
+        _go_to(page, "Load ECG", "Load an ECG")
         page.get_by_role("tab", name="Upload a file").click()
         files = [EXAMPLES_DIR / f"{RECORD}.hea", EXAMPLES_DIR / f"{RECORD}.dat"]
         page.locator('input[type="file"]').set_input_files([str(f) for f in files])
@@ -115,12 +124,12 @@ def test_upload_wfdb_pair_and_rank_two_candidates(app_url: str, screenshot_dir: 
         expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text("12")
         page.screenshot(path=screenshot_dir / "1_load_ecg.png", full_page=True)
 
-        _go_to(page, "Signal View")
-        expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
+        _go_to(page, "Signal View", "Signal view")
+        expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible()
         _wait_idle(page)
         page.screenshot(path=screenshot_dir / "3_signal_view.png", full_page=True)
 
-        _go_to(page, "Zero Shot")
+        _go_to(page, "Zero Shot", "Rank candidate diagnoses")
         box = page.get_by_label("Candidate diagnoses, one per line")
         box.fill("\n".join(CANDIDATES))
         box.press("Control+Enter")
@@ -133,13 +142,24 @@ def test_upload_wfdb_pair_and_rank_two_candidates(app_url: str, screenshot_dir: 
         table = page.locator('[data-testid="stTable"]').last
         for candidate in CANDIDATES:
             expect(table).to_contain_text(candidate)
+        page.get_by_role("button", name="Compute lead importance").click()
+        expect(page.get_by_text("Score change when each lead is masked")).to_be_visible()
+        _wait_idle(page)
         page.screenshot(path=screenshot_dir / "2_zero_shot.png", full_page=True)
 
-        _go_to(page, "Explore Dataset")
-        expect(page.get_by_text("Explore a dataset and its failures")).to_be_visible()
+        _go_to(page, "Explore Dataset", "Explore a dataset and its failures")
+        if PTBXL.is_dir():
+            count = page.get_by_label("At most this many test records (fold 10)")
+            count.fill("8")
+            count.press("Enter")
+            _wait_idle(page)
+            page.get_by_role("button", name="Run zero-shot on the test split").click()
+            expect(page.get_by_text("Macro AUROC")).to_be_visible()
+            expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible()
+            _wait_idle(page)
         page.screenshot(path=screenshot_dir / "4_explore_dataset.png", full_page=True)
 
-        _go_to(page, "Model Card")
+        _go_to(page, "Model Card", "Model card")
         expect(page.get_by_text("Known limits")).to_be_visible()
         page.screenshot(path=screenshot_dir / "5_model_card.png", full_page=True)
         browser.close()
