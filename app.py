@@ -7,7 +7,7 @@ import streamlit as st
 from mets_core import ui
 
 ui.page_setup("Home")
-st.title("🫀 METS: zero-shot ECG reading")
+st.title("METS: zero-shot ECG reading")
 st.markdown(
     "Load a 12-lead ECG, type the diagnoses you are weighing, and METS ranks them by how similar "
     "each one is to the tracing, using an ECG encoder trained against report text "
@@ -40,7 +40,7 @@ if provenance:
     st.caption(
         " · ".join(f"{key}: {value}" for key, value in provenance.items() if value is not None)
     )
-ui.link_to("pages/5_Model_Card.py", "Full model card", "📄")
+ui.link_to("pages/5_Model_Card.py", "Full model card", ":material/description:")
 
 st.subheader("Quick start")
 st.markdown(
@@ -51,4 +51,4 @@ st.markdown(
     "3. **Zero-shot**: type one candidate per line (or pick a preset) and rank them.\n"
     "4. **Explore dataset**: run over a PTB-XL test split and open the misclassified records."
 )
-ui.link_to("pages/1_Load_ECG.py", "Start: load an ECG", "📂")
+ui.link_to("pages/1_Load_ECG.py", "Start: load an ECG", ":material/upload_file:")
