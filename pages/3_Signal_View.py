@@ -20,6 +20,8 @@ record = ui.record_or_stop()
 st.caption(st.session_state.get(ui.KEY_RECORD_LABEL, record.source))
 if st.session_state.get(ui.KEY_REFERENCE):
     st.caption(f"Reference (from the dataset): {st.session_state[ui.KEY_REFERENCE]}")
+if st.session_state.get(ui.KEY_RANKING) is not None:
+    ui.link_to("pages/2_Zero_Shot.py", "See the model's ranking for this ECG", ":material/sort:")
 
 col_layout, col_speed, col_gain, col_trace, col_mains = st.columns([2, 1, 1.3, 2.2, 1])
 layout = col_layout.radio("Layout", ["3x4", "6x2", "12x1"], key=ui.W_LAYOUT, horizontal=True)
