@@ -215,18 +215,23 @@ def _truncation_notes(model: LoadedModel, prompts: list[str]) -> tuple[str, ...]
 def lead_importance(
     model: LoadedModel, record: ECGRecord, candidate: str, template: str | None = None
 ) -> dict[str, float]:
-    """Cosine drop for `candidate` when each present lead is zeroed (occlusion), by lead name.
+    """Occlusion: cosine change for `candidate` when each present lead is set to zero.
 
-    A positive value means the lead supported the candidate. Missing leads are omitted.
+    Returns:
+        lead name -> (cosine with the lead masked) - (full cosine). Negative means the lead
+        supported the candidate. Missing leads are omitted. All masked copies run in one batch.
     """
     template = template if template is not None else model.config.zero_shot_template
     prepared = preprocess_for_model(record, model.config.preprocess)
     label = build_label_embeddings(model, [candidate], [template])[0]
-    base = float(encode_ecg(model, prepared.windows) @ label)
-    deltas = {}
-    for index, name in enumerate(model.config.preprocess.lead_names):
-        if prepared.lead_present[index]:
-            masked = prepared.windows.copy()
-            masked[:, index] = 0.0
-            deltas[name] = base - float(encode_ecg(model, masked) @ label)
-    return deltas
+    present = [i for i, ok in enumerate(prepared.lead_present) if ok]
+    n_windows = len(prepared.windows)
+    batch = np.repeat(prepared.windows[None], len(present) + 1, axis=0)  # (1 + P, N, L, T)
+    for row, lead_index in enumerate(present, start=1):
+        batch[row, :, lead_index] = 0.0
+    with torch.inference_mode():
+        x = torch.from_numpy(batch.reshape(-1, *batch.shape[2:])).to(model.device)
+        emb = model.module.encode_ecg(x).reshape(len(present) + 1, n_windows, -1).mean(dim=1)
+        cosines = (F.normalize(emb, dim=-1) @ label).cpu().numpy()
+    names = model.config.preprocess.lead_names
+    return {names[i]: float(cosines[row] - cosines[0]) for row, i in enumerate(present, start=1)}

@@ -104,7 +104,6 @@ if st.button("Compute lead importance", key=ui.W_EXPLAIN):
 importance = st.session_state.get(ui.KEY_IMPORTANCE)
 if importance:
     st.plotly_chart(
-        # lead_importance gives full minus masked score; the chart expects masked minus full.
-        plot_lead_importance(list(importance), [-delta for delta in importance.values()]),
+        plot_lead_importance(list(importance), list(importance.values())),
         key="importance_plot",
     )

@@ -12,6 +12,7 @@ from mets_core.signal import preprocess_for_model
 from mets_core.zero_shot import (
     _uniformity_warning,
     build_label_embeddings,
+    lead_importance,
     parse_candidates,
     rank,
 )
@@ -96,3 +97,17 @@ def test_centring_removes_the_shared_direction(tiny_model):
     raw = build_label_embeddings(tiny_model, CANDIDATES)
     shared = torch.nn.functional.normalize(raw.mean(dim=0), dim=-1)
     assert (emb @ shared).abs().mean() < (raw @ shared).abs().mean()
+
+
+def test_lead_importance_matches_masking_one_lead_at_a_time(tiny_model, ecg_12_lead):
+    from mets_core.record import ECGRecord
+
+    deltas = lead_importance(tiny_model, ecg_12_lead, "sinus rhythm")
+    assert list(deltas) == list(ecg_12_lead.lead_names)
+    full = rank(tiny_model, ecg_12_lead, ["sinus rhythm"])[0].cosine
+    masked_signal = ecg_12_lead.signal.copy()
+    masked_signal[4] = 0.0  # aVL
+    masked = ECGRecord(masked_signal, ecg_12_lead.fs_hz, ecg_12_lead.lead_names)
+    # zeroing before cleaning equals zeroing after: the cleaner maps zeros to zeros
+    expected = rank(tiny_model, masked, ["sinus rhythm"])[0].cosine - full
+    assert np.isclose(deltas["aVL"], expected, atol=1e-4)
