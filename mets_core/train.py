@@ -188,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     config = build_model_config(cfg)
     pairs, val = build_data(cfg, config)
     model = METSModel(config, FrozenTextEncoder(config.text)).to(ctx.device)
+    lm_start = time.perf_counter()
     features = text_features(model, pairs.texts, ctx.device)
+    lm_s = time.perf_counter() - lm_start  # the only time the frozen LM runs in training
     tower = ctx.wrap(ECGTower(model))
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -197,8 +199,17 @@ def main(argv: list[str] | None = None) -> int:
         state = load_resume_state(cfg.resume, model, optimizer)
     start = time.perf_counter()
     while state["epoch"] < cfg.epochs and (cfg.steps is None or state["step"] < cfg.steps):
+        epoch_start = time.perf_counter()
         loss = train_one_epoch(tower, model, optimizer, pairs, features, cfg, ctx, state)
-        metrics = {"epoch": state["epoch"], "train_loss": loss, **validate(model, val, ctx)}
+        epoch_s = time.perf_counter() - epoch_start
+        metrics = {
+            "epoch": state["epoch"],
+            "train_loss": loss,
+            "epoch_s": round(epoch_s, 1),
+            "samples_per_s": round(len(pairs) / epoch_s, 1),
+            "lm_s_once_before_training": round(lm_s, 2),
+            **validate(model, val, ctx),
+        }
         state["history"].append(metrics)
         metrics["val_auroc_ma3"] = smoothed(state["history"], "val_auroc")
         state["epoch"] += 1
