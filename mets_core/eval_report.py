@@ -208,3 +208,11 @@ def write_outputs(out: Path, report: dict, ctx, model: LoadedModel, scores: dict
     written.append(out / "README.md")
     written[-1].write_text(render_markdown(report))
     return written
+
+
+def rerender(out: Path) -> int:
+    """Rewrite OUT/README.md from OUT/evaluation.json (after a change to the tables only)."""
+    report = json.loads((out / "evaluation.json").read_text())
+    (out / "README.md").write_text(render_markdown(report))
+    print(f"wrote {out / 'README.md'}")
+    return 0

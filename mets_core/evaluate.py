@@ -64,7 +64,7 @@ class Context:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="mets evaluate", description=__doc__.split("\n")[0])
-    p.add_argument("--weights", nargs="+", required=True, help="weights stems, one per seed")
+    p.add_argument("--weights", nargs="+", default=[], help="weights stems, one per seed")
     p.add_argument("--data", default="../shared/data", help="folder with ptb-xl/ and mit-bih/")
     p.add_argument("--task", default="all", choices=("all", *TASKS))
     p.add_argument("--out", default="results")
@@ -80,6 +80,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--no-baselines", action="store_true", help="zero-shot of --weights only")
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--device", default="auto")
+    p.add_argument("--render-only", action="store_true", help="rewrite OUT/README.md from JSON")
     return p.parse_args(argv)
 
 
@@ -225,7 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     """Parse, evaluate every checkpoint, add baselines, write JSON/CSV/README; 2 on bad input."""
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    if args.render_only:
+        return eval_report.rerender(Path(args.out))
     try:
+        if not args.weights:
+            raise DataError("Give --weights (one weights stem per pretraining seed).")
         models = [load_model(w, args.device) for w in args.weights]
         ctx = build_context(args, models[0])
         runs, first_scores = [], None

@@ -185,6 +185,11 @@ def protocol_a_section(report: dict) -> list[str]:
             "",
         ]
     return lines + [
+        "On the local fold 10 most classes have far fewer than 200 single-label records, so the "
+        "sets are capped at 200 per class rather than balanced: top-1 and one-vs-rest accuracy are "
+        "dominated by the largest class (NORM, SR); macro P/R/F1 weigh every class equally but "
+        "rest on a handful of records for the small classes.",
+        "",
         "The paper's accuracy is shown in the one-vs-rest column: on a balanced set "
         "top-1 accuracy equals macro recall, which its numbers contradict.",
         "",
