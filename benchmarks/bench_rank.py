@@ -1,7 +1,7 @@
 """Speed of the zero-shot path (issue 3 targets): model load, and ranking one 10-s 12-lead ECG
 against 20 candidates whose text is cached.
 
-Usage: python benchmarks/bench_rank.py [--weights STEM] [--repeats 30] [--out results/bench_rank.json]
+Usage: python benchmarks/bench_rank.py [--weights STEM] [--repeats 30] [--out FILE.json]
 Prints a table and writes JSON. The encoder forward alone is the in-run baseline; the other rows
 are also given as a ratio to it, since absolute times on a shared machine are noisy.
 """

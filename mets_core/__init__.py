@@ -51,6 +51,7 @@ __all__ = [
     "encode_text",
     "lead_importance",
     "load_model",
+    "load_record",
     "preprocess_for_model",
     "rank",
     "resolve_device",

@@ -1,4 +1,4 @@
-"""One exception family. Every message is written for a clinician: what was expected, what was found.
+"""One exception family. Messages are written for a clinician: what was expected, what was found.
 
 Pages catch `METSError` and show `str(error)`; anything else is a bug and must surface.
 """

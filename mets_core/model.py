@@ -1,4 +1,4 @@
-"""METSModel: trainable ECG tower, frozen LM, linear heads to a shared space, learned temperature."""
+"""METSModel: trainable ECG tower, frozen LM, linear heads to a shared space, learned scale."""
 
 from __future__ import annotations
 

@@ -93,7 +93,9 @@ def _check_finite(signal: npt.NDArray[np.float32], lead_names: tuple[str, ...]) 
     bad = ~np.isfinite(signal)
     if bad.any():
         counts = bad.sum(axis=1)
-        where = ", ".join(f"{n} ({c} samples)" for n, c in zip(lead_names, counts) if c)
+        where = ", ".join(
+            f"{n} ({c} samples)" for n, c in zip(lead_names, counts, strict=True) if c
+        )
         raise ECGInputError(
             "The recording contains missing or infinite samples (NaN/inf) in lead(s) "
             f"{where}. Export the ECG again or repair the gaps before analysis."
