@@ -78,6 +78,10 @@ def protocol_b_section(report: dict) -> list[str]:
     rows = [
         [label] + [_auroc_cell(r["protocol_b"][t]) for t in tasks] for label, r in _methods(report)
     ]
+    if "supervised" not in report.get("baselines", {}):
+        rows.append(
+            ["supervised ResNet1d-18: not run (--supervised-epochs 0)"] + ["-"] * len(tasks)
+        )
     rows.append(
         ["MERL zero-shot (paper, ~770k pairs, full fold 10)"]
         + [_f(MERL_AUROC.get(t)) for t in tasks]
