@@ -44,7 +44,7 @@ SUBCLASS = {
     "AVB": "atrioventricular block",
     "ISCA": "ischemic ST-T changes in anterior leads",
     "ISCI": "ischemic ST-T changes in inferior leads",
-    "ISC_": "ischemic ST-T changes",
+    "ISC": "ischemic ST-T changes",
     "STTC": "non-diagnostic ST-T changes",
     "NST": "non-specific ST changes",
 }
