@@ -35,6 +35,7 @@ from mets_core.inference import LoadedModel, encode_text
 from mets_core.metrics import bootstrap_macro_auroc, multiclass_report
 from mets_core.prompt_sets import PromptSet
 from mets_core.ptbxl_pairs import cached_signals, label_matrix
+from mets_core.zero_shot import center_embeddings
 
 PROTOCOL_A_CLASSES: dict[str, tuple[str, ...]] = {  # METHOD.md section 2 (MERL names: no "_")
     "superclass": ("NORM", "CD", "MI", "HYP", "STTC"),
@@ -70,7 +71,8 @@ def class_embeddings(
     prompts = [prompt_set.prompts(task, code) for code in codes]
     emb = encode_text(model, [p for group in prompts for p in group])
     chunks = torch.split(emb, [len(group) for group in prompts])
-    return F.normalize(torch.stack([c.mean(dim=0) for c in chunks]), dim=-1)
+    classes = F.normalize(torch.stack([c.mean(dim=0) for c in chunks]), dim=-1)
+    return center_embeddings(classes) if prompt_set.center else classes
 
 
 def cosine_scores(ecg_emb: torch.Tensor, class_emb: torch.Tensor) -> npt.NDArray[np.float32]:

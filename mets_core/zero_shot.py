@@ -139,9 +139,14 @@ def build_label_embeddings(
     prompts = [fill_prompt(t, label) for label in labels for t in templates]
     emb = encode_text(model, prompts).reshape(len(labels), len(templates), -1).mean(dim=1)
     emb = F.normalize(emb, dim=-1)
-    if center and len(labels) > 1:
-        emb = F.normalize(emb - emb.mean(dim=0, keepdim=True), dim=-1)
-    return emb
+    return center_embeddings(emb) if center else emb
+
+
+def center_embeddings(emb: torch.Tensor) -> torch.Tensor:
+    """(C, D) unit-norm -> (C, D): subtract the mean over the C rows, renormalise (C >= 2)."""
+    if len(emb) < 2:
+        return emb
+    return F.normalize(emb - emb.mean(dim=0, keepdim=True), dim=-1)
 
 
 def score_labels(

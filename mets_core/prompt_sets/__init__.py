@@ -6,7 +6,8 @@ renormalised mean of their embeddings (CLIP prompt ensembling). Sets are chosen 
 (`mets_core.eval_protocols.select_prompt_set`).
 
 Files: ``paper.json`` (METS templates), ``plain.json`` (bare description), ``report.json`` (the
-pretraining prompt), ``clinician_ensemble.json`` (several phrasings x two templates).
+pretraining prompt), ``clinician_ensemble.json`` (several phrasings x two templates), and
+``*_centred.json`` (the same prompts with class-mean centring).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class PromptSet:
         description: what the set is and where its wording comes from.
         templates: task -> templates, each with exactly one ``{}``.
         labels: task -> class code -> descriptions.
+        center: subtract the mean class embedding of a task before renormalising (removes what
+            all class prompts share; `zero_shot.build_label_embeddings(center=True)`).
     """
 
     name: str
@@ -42,6 +45,7 @@ class PromptSet:
     description: str
     templates: dict[str, tuple[str, ...]]
     labels: dict[str, dict[str, tuple[str, ...]]]
+    center: bool = False
 
     def prompts(self, task: str, code: str) -> list[str]:
         """Every template x description text for one class (template-major order)."""
@@ -93,4 +97,5 @@ def load_prompt_set(name: str | Path) -> PromptSet:
         description=str(data.get("description", "")),
         templates={t: tuple(v) for t, v in data["templates"].items()},
         labels={t: {c: tuple(d) for c, d in v.items()} for t, v in data["labels"].items()},
+        center=bool(data.get("center", False)),
     )
