@@ -40,16 +40,22 @@ text = st.text_area(
 )
 template = st.text_input(
     "Prompt template ({} is replaced by each candidate)",
-    value=prompts.DEFAULT_TEMPLATE,
+    value=model.config.zero_shot_template,
     key=ui.W_TEMPLATE,
+)
+center = st.checkbox(
+    "Centre the candidates (subtract what all candidate texts share; needs 3 or more)",
+    key=ui.W_CENTER,
+    help="Often separates candidates better; the scores then depend on which candidates are "
+    "listed together. Chosen on fold 9 for the published numbers (see the Model card).",
 )
 if st.button("Rank", key=ui.W_RANK, type="primary"):
     try:
-        ranking = mets_core.rank(model, record, text, template=template)
+        ranking = mets_core.rank(model, record, text, template=template, center=center)
     except METSError as error:
         ui.show_error_and_stop(error)
     st.session_state[ui.KEY_RANKING] = ranking
-    st.session_state[ui.KEY_RANKING_SETTINGS] = {"template": template}
+    st.session_state[ui.KEY_RANKING_SETTINGS] = {"template": template, "centred": center}
     st.session_state.pop(ui.KEY_IMPORTANCE, None)
 
 ranking = st.session_state.get(ui.KEY_RANKING)
