@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-import neurokit2 as nk
 import numpy as np
 import numpy.typing as npt
 from scipy.signal import resample_poly
@@ -69,6 +68,10 @@ def clean_ecg(
         raise ECGInputError("The signal contains missing or infinite samples (NaN/inf).")
     if method == "none":
         return array.copy()
+    # Imported here, not at module top: neurokit2 pulls in matplotlib and friends (~2 s), which
+    # loading the model does not need; the first cleaning in a process pays it once.
+    import neurokit2 as nk
+
     leads = np.atleast_2d(array)
     kwargs = {"powerline": powerline_hz} if method in ("neurokit", "nk", "nk2") else {}
     cleaned = np.stack(
