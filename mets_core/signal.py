@@ -12,7 +12,6 @@ from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import resample_poly
 
 from mets_core.config import PreprocessConfig
 from mets_core.errors import ECGInputError
@@ -100,6 +99,8 @@ def resample_ecg(signal: FloatArray, *, fs_in_hz: float, fs_out_hz: float) -> Fl
     """
     if fs_in_hz == fs_out_hz:
         return np.asarray(signal, dtype=np.float32)
+    from scipy.signal import resample_poly  # lazy: scipy.signal costs ~1 s to import
+
     ratio = Fraction(fs_out_hz / fs_in_hz).limit_denominator(1000)
     out = resample_poly(signal, ratio.numerator, ratio.denominator, axis=-1)
     n_out = int(round(np.shape(signal)[-1] * fs_out_hz / fs_in_hz))

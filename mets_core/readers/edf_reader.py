@@ -2,23 +2,22 @@
 
 EDF files often mix ECG with EEG, respiration or SpO2 at other rates. We keep the channels whose
 labels map to standard leads and bring them to one rate: the highest among them, resampling the
-others with a polyphase filter (`scipy.signal.resample_poly`) and saying so in a note. The
+others with a polyphase filter (`mets_core.signal.resample_ecg`) and saying so in a note. The
 patient and recording identification fields are never read into the record.
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 import edfio
 import numpy as np
 import numpy.typing as npt
-import scipy.signal
 
 from mets_core.errors import ECGInputError
 from mets_core.leads import EXPECTED_LEADS_TEXT, inverted_lead_name, normalize_lead_name
 from mets_core.readers.raw import RawRecording
+from mets_core.signal import resample_ecg
 
 
 def _open(path: Path) -> edfio.Edf:
@@ -48,8 +47,7 @@ def _to_common_rate(
         if np.isclose(rate, target):
             out.append(row)
             continue
-        ratio = Fraction(target / rate).limit_denominator(1000)
-        out.append(scipy.signal.resample_poly(row, ratio.numerator, ratio.denominator))
+        out.append(resample_ecg(row, fs_in_hz=rate, fs_out_hz=target).astype(np.float64))
         notes.append(f"channel {label} resampled {rate:g} -> {target:g} Hz to match the others")
     length = min(row.size for row in out)
     return np.stack([row[:length] for row in out]), target, notes
