@@ -21,6 +21,7 @@ from mets_core.data import ptbxl
 from mets_core.data.ptbxl_labels import TASK_CLASSES
 from mets_core.errors import DataError
 from mets_core.inference import LoadedModel
+from mets_core.record import ECGRecord
 from mets_core.zero_shot import rank
 
 ProgressCallback = Callable[[int, int], None]  # (records done, records total)
@@ -46,6 +47,23 @@ class ExploreMetrics:
     n_single_label: int
     auroc: dict[str, float]
     accuracy: float
+
+
+@dataclass(frozen=True)
+class OpenedRecord:
+    """One dataset record reopened for the signal view.
+
+    Attributes:
+        record: the ECG (a PTB-XL record, or the 5 s window around an MIT-BIH beat).
+        label: what the app calls it, e.g. "PTB-XL ecg_id 9 (test fold)".
+        reference: the dataset's own label(s) and report, shown next to the ranking.
+        candidates: the task's candidate texts, to rank the record against.
+    """
+
+    record: ECGRecord
+    label: str
+    reference: str
+    candidates: tuple[str, ...]
 
 
 def class_prompts(task: str) -> dict[str, str]:
@@ -99,6 +117,24 @@ def predict_test_split(
         if progress is not None:
             progress(done, len(rows))
     return pd.DataFrame(table)
+
+
+def open_ptbxl_record(root: Path, task: str, ecg_id: object) -> OpenedRecord:
+    """Reopen PTB-XL record `ecg_id` with its `task` labels and report as the reference.
+
+    Raises:
+        DataError: a malformed folder, an id that is no number, or an unknown record.
+    """
+    try:
+        number = int(str(ecg_id))
+    except ValueError:
+        raise DataError(f"Expected a PTB-XL ecg_id (a number); got {ecg_id!r}.") from None
+    index = ptbxl.load_ptbxl_index(Path(root))
+    row = index.row(number)
+    record = ptbxl.read_ptbxl_signal(index.root, row)
+    reference = f"{task}: {', '.join(row.labels[task]) or '-'}; report: {row.report or '-'}"
+    label = f"PTB-XL ecg_id {row.ecg_id} (fold {row.strat_fold})"
+    return OpenedRecord(record, label, reference, tuple(class_prompts(task).values()))
 
 
 def read_predictions(path: Path) -> pd.DataFrame:

@@ -65,6 +65,9 @@ W_RUN_SPLIT = "w.run_split"
 W_RESULTS_CSV = "w.results_csv"
 W_ONLY_WRONG = "w.only_wrong"
 W_OPEN_RECORD = "w.open_record"
+W_DATASET = "w.dataset"
+W_MITBIH_DIR = "w.mitbih_dir"
+W_BEATS_PER_CLASS = "w.beats_per_class"
 
 ICON_ECG = ":material/monitor_heart:"  # Material icons ship with Streamlit; emoji fonts may not
 ICON_WARNING = ":material/warning:"
@@ -85,6 +88,11 @@ def device_setting() -> str:
 def data_dir_setting() -> str:
     """A default dataset folder for the explore page from METS_DATA_DIR ("" when unset)."""
     return os.environ.get("METS_DATA_DIR", "")
+
+
+def mitbih_dir_setting() -> str:
+    """A default MIT-BIH folder: <METS_DATA_DIR or the repo's ../shared/data>/mit-bih."""
+    return str(Path(data_dir_setting() or REPO_ROOT.parent / "shared" / "data") / "mit-bih")
 
 
 def page_setup(title: str) -> None:
@@ -240,18 +248,33 @@ def set_explore(table: pd.DataFrame, source: str) -> None:
     st.session_state[KEY_EXPLORE_SOURCE] = source
 
 
+def _progress_bar(start_text: str, unit: str):  # noqa: ANN202 (a progress callback)
+    bar = st.progress(0.0, text=start_text)
+    return bar, lambda done, total: bar.progress(
+        done / total, text=f"Zero-shot ranking: {done} of {total} {unit}"
+    )
+
+
 def predict_test_split_with_progress(
     model: LoadedModel, root: str, task: str, max_records: int
 ) -> pd.DataFrame:
     """`explore.predict_test_split` with a Streamlit progress bar (raises DataError as it does)."""
     from mets_core.explore import predict_test_split
 
-    bar = st.progress(0.0, text="Reading the PTB-XL index…")
-
-    def report(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Zero-shot ranking: {done} of {total} test records")
-
+    bar, report = _progress_bar("Reading the PTB-XL index…", "test records")
     table = predict_test_split(model, Path(root).expanduser(), task, max_records, report)
+    bar.empty()
+    return table
+
+
+def predict_mitbih_with_progress(
+    model: LoadedModel, root: str, beats_per_class: int
+) -> pd.DataFrame:
+    """`explore_mitbih.predict_mitbih_beats` (seed 0) with a Streamlit progress bar."""
+    from mets_core.explore_mitbih import predict_mitbih_beats
+
+    bar, report = _progress_bar("Reading the MIT-BIH beat annotations…", "beats")
+    table = predict_mitbih_beats(model, Path(root).expanduser(), beats_per_class, 0, report)
     bar.empty()
     return table
 

@@ -1,4 +1,4 @@
-"""Explore a dataset: zero-shot over a PTB-XL test split (or saved predictions) and its failures."""
+"""Explore a dataset: zero-shot over a PTB-XL test split or MIT-BIH beats, and its failures."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 import mets_core
-from mets_core import explore, ui
-from mets_core.data import ptbxl
+from mets_core import explore, explore_mitbih, ui
 from mets_core.data.ptbxl_labels import TASK_CLASSES
 from mets_core.errors import METSError
 from mets_core.plotting import plot_confusion_matrix
@@ -18,24 +17,47 @@ st.title("Explore a dataset and its failures")
 model = ui.load_model_or_stop()
 ui.show_weights_status(model)
 
-root = st.text_input(
-    "Local PTB-XL folder (with scp_statements.csv and records100/)",
-    value=ui.data_dir_setting(),
-    key=ui.W_DATA_DIR,
-    placeholder="/data/ptb-xl",
-)
-task = st.selectbox("Task", list(TASK_CLASSES), key=ui.W_TASK)
+dataset = st.radio(
+    "Dataset", ["PTB-XL", "MIT-BIH"], horizontal=True, key=ui.W_DATASET,
+    on_change=lambda: st.session_state.pop(ui.KEY_EXPLORE, None),  # ids differ per dataset
+)  # fmt: skip
+mitbih_mode = dataset == "MIT-BIH"
+if mitbih_mode:
+    root = st.text_input(
+        "Local MIT-BIH Arrhythmia Database folder (with RECORDS and .hea/.dat/.atr files)",
+        value=ui.mitbih_dir_setting(),
+        key=ui.W_MITBIH_DIR,
+    )
+    task = "mitbih"
+else:
+    root = st.text_input(
+        "Local PTB-XL folder (with scp_statements.csv and records100/)",
+        value=ui.data_dir_setting(),
+        key=ui.W_DATA_DIR,
+        placeholder="/data/ptb-xl",
+    )
+    task = st.selectbox("Task", list(TASK_CLASSES), key=ui.W_TASK)
 tab_run, tab_load = st.tabs(["Run zero-shot now", "Load saved predictions (results/)"])
 with tab_run:
-    max_records = st.number_input(
-        "At most this many test records (fold 10)", 1, 25_000, 100, key=ui.W_MAX_RECORDS
-    )
-    if st.button("Run zero-shot on the test split", key=ui.W_RUN_SPLIT, disabled=not root):
+    if mitbih_mode:
+        amount = st.number_input(
+            "Beats per class (N, L, R, A, V; 5 s window each, paced records left out)",
+            1, 2_000, explore_mitbih.DEFAULT_BEATS_PER_CLASS, key=ui.W_BEATS_PER_CLASS,
+        )  # fmt: skip
+    else:
+        amount = st.number_input(
+            "At most this many test records (fold 10)", 1, 25_000, 100, key=ui.W_MAX_RECORDS
+        )
+    if st.button("Run zero-shot", key=ui.W_RUN_SPLIT, disabled=not root):
         try:
-            table = ui.predict_test_split_with_progress(model, root, task, int(max_records))
+            if mitbih_mode:
+                table = ui.predict_mitbih_with_progress(model, root, int(amount))
+            else:
+                table = ui.predict_test_split_with_progress(model, root, task, int(amount))
         except METSError as error:
             ui.show_error_and_stop(error)
-        ui.set_explore(table, f"zero-shot on {root}, task {task}, {len(table)} test records")
+        what = "beats" if mitbih_mode else f"test records, task {task}"
+        ui.set_explore(table, f"zero-shot on {root}, {len(table)} {what}")
 with tab_load:
     saved = ui.result_files(".csv")
     if not saved:
@@ -75,7 +97,7 @@ with col_auroc:
         key="auroc_table",
     )
 
-only_wrong = st.toggle("Only misclassified records", value=True, key=ui.W_ONLY_WRONG)
+only_wrong = st.toggle("Only misclassified records/beats", value=True, key=ui.W_ONLY_WRONG)
 shown = table[~table["correct"].astype(bool)] if only_wrong else table
 st.dataframe(shown, hide_index=True, key="predictions_table")
 if shown.empty:
@@ -83,14 +105,13 @@ if shown.empty:
 ecg_id = st.selectbox("Record to open", shown["ecg_id"].tolist(), key=ui.W_OPEN_ID)
 if st.button("Open in the signal view", key=ui.W_OPEN_RECORD, type="primary"):
     try:
-        index = ptbxl.load_ptbxl_index(Path(root))
-        row = index.row(int(ecg_id))
-        record = ptbxl.read_ptbxl_signal(index.root, row)
-        texts = list(explore.class_prompts(task).values())
-        ranking = mets_core.rank(model, record, texts)
+        if mitbih_mode:
+            opened = explore_mitbih.open_beat(Path(root).expanduser(), ecg_id)
+        else:
+            opened = explore.open_ptbxl_record(Path(root).expanduser(), task, ecg_id)
+        ranking = mets_core.rank(model, opened.record, list(opened.candidates))
     except METSError as error:
         ui.show_error_and_stop(error)
-    reference = f"{task}: {', '.join(row.labels[task]) or '-'}; report: {row.report or '-'}"
-    ui.set_record(record, f"PTB-XL ecg_id {row.ecg_id} (test fold)", reference=reference)
-    ui.set_ranking(ranking, "\n".join(texts))
+    ui.set_record(opened.record, opened.label, reference=opened.reference)
+    ui.set_ranking(ranking, "\n".join(opened.candidates))
     ui.go_to("pages/3_Signal_View.py", "Signal view")

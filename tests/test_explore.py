@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mets_core import explore
+from mets_core import explore, explore_mitbih
 from mets_core.data.ptbxl_labels import TASK_CLASSES
 from mets_core.errors import DataError
 
-PTBXL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ptb-xl"
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+PTBXL = DATA / "ptb-xl"
+MITBIH = DATA / "mit-bih"
 
 
 def _table() -> pd.DataFrame:
@@ -71,3 +73,41 @@ def test_predict_test_split_on_real_ptbxl(tiny_model) -> None:  # noqa: ANN001
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
     assert set(table["predicted"]) <= set(TASK_CLASSES["superclass"])
     assert all(set(t.split(";")) <= set(TASK_CLASSES["superclass"]) for t in table["true"])
+
+
+@pytest.mark.skipif(not MITBIH.is_dir(), reason=f"MIT-BIH copy not found at {MITBIH}")
+def test_predict_mitbih_beats_on_real_data_and_reopen_a_beat(tiny_model) -> None:  # noqa: ANN001
+    calls: list[tuple[int, int]] = []
+    table = explore_mitbih.predict_mitbih_beats(
+        tiny_model, MITBIH, 1, 0, lambda done, total: calls.append((done, total))
+    )
+    codes = list(explore_mitbih.beat_prompts())
+    assert codes == ["N", "L", "R", "A", "V"]
+    assert table["true"].tolist() == codes and calls[-1] == (5, 5)  # one beat per class
+    probabilities = table[[f"p_{c}" for c in codes]].to_numpy()
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    assert (table["correct"] == (table["predicted"] == table["true"])).all()
+    metrics = explore.compute_metrics(table)
+    assert metrics.n_single_label == 5 and set(metrics.auroc) == set(codes)
+
+    beat_id = table["ecg_id"].iloc[-1]
+    opened = explore_mitbih.open_beat(MITBIH, beat_id)
+    assert opened.record.fs_hz == 360 and opened.record.signal.shape[1] == 1800  # 5 s
+    assert "II" in opened.record.lead_names and "beat class: V" in opened.reference
+    assert opened.candidates == tuple(explore_mitbih.beat_prompts().values())
+
+
+@pytest.mark.skipif(not MITBIH.is_dir(), reason=f"MIT-BIH copy not found at {MITBIH}")
+@pytest.mark.parametrize(
+    ("beat_id", "expected"),
+    [("119", "record:sample"), ("119:1", "no beat annotated"), ("999:100", "999"),
+     ("100:77", "edge")],
+)  # fmt: skip
+def test_open_beat_rejects_bad_ids(beat_id: str, expected: str) -> None:
+    with pytest.raises(DataError, match=expected):
+        explore_mitbih.open_beat(MITBIH, beat_id)
+
+
+def test_open_ptbxl_record_rejects_a_beat_id() -> None:
+    with pytest.raises(DataError, match="ecg_id"):
+        explore.open_ptbxl_record(PTBXL, "superclass", "119:12345")

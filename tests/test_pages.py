@@ -16,6 +16,7 @@ from mets_core.examples import EXAMPLES_DIR, load_example
 REPO = Path(__file__).resolve().parents[1]
 PAGES = ["app.py", *sorted(f"pages/{p.name}" for p in (REPO / "pages").glob("*.py"))]
 PTBXL = REPO.parent / "shared" / "data" / "ptb-xl"
+MITBIH = REPO.parent / "shared" / "data" / "mit-bih"
 TIMEOUT_S = 30
 EXTS = (".hea", ".dat")
 
@@ -183,3 +184,26 @@ def test_explore_runs_on_real_test_split_and_opens_a_record() -> None:
     assert at.title[0].value.endswith("Signal view")  # switched page, record and report shown
     assert "Reference (from the dataset)" in _texts(at.caption)
     assert len(at.session_state[ui.KEY_RANKING]) == 5  # the five superclasses, ranked
+
+
+@pytest.mark.skipif(not MITBIH.is_dir(), reason=f"MIT-BIH copy not found at {MITBIH}")
+def test_explore_mitbih_mode_runs_on_real_beats_and_opens_one() -> None:
+    at = _app().run()
+    at.switch_page("pages/4_Explore_Dataset.py").run()
+    at.radio(key=ui.W_DATASET).set_value("MIT-BIH").run()
+    assert at.text_input(key=ui.W_MITBIH_DIR).value == str(MITBIH)  # default ../shared/data
+    at.number_input(key=ui.W_BEATS_PER_CLASS).set_value(1)
+    at.button(key=ui.W_RUN_SPLIT).click().run()
+    assert not at.exception and not at.error, _texts(at.error)
+    table = at.session_state[ui.KEY_EXPLORE]
+    assert table["true"].tolist() == ["N", "L", "R", "A", "V"]
+    assert all(":" in beat_id for beat_id in table["ecg_id"])  # record:sample
+    at.toggle(key=ui.W_ONLY_WRONG).set_value(False).run()
+    at.selectbox(key=ui.W_OPEN_ID).set_value(table["ecg_id"].iloc[3])  # the A beat
+    at.button(key=ui.W_OPEN_RECORD).click().run()
+    assert not at.exception and not at.error, _texts(at.error)
+    record = at.session_state[ui.KEY_RECORD]
+    assert record.fs_hz == 360 and record.duration_s == pytest.approx(5.0)
+    assert "beat class: A" in at.session_state[ui.KEY_REFERENCE]
+    assert at.title[0].value.endswith("Signal view")
+    assert len(at.session_state[ui.KEY_RANKING]) == 5  # the five beat classes, ranked
