@@ -153,7 +153,7 @@ def test_upload_wfdb_pair_and_rank_two_candidates(app_url: str, screenshot_dir: 
             count.fill("8")
             count.press("Enter")
             _wait_idle(page)
-            page.get_by_role("button", name="Run zero-shot on the test split").click()
+            page.get_by_role("button", name="Run zero-shot").click()
             expect(page.get_by_text("Macro AUROC")).to_be_visible()
             expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible()
             _wait_idle(page)
