@@ -1,6 +1,6 @@
 """ECG file readers, one module per format, chosen by content first and file name second.
 
-To add a format (GE MUSE XML, Philips XML, DICOM, HL7 aECG, SCP-ECG, ...): write a module with
+To add a format (Philips XML, DICOM, SCP-ECG, ...): write a module with
 `read_<format>(path, fs_hz) -> RawRecording` and add one `Reader` line to `READERS`. Everything
 after reading (lead names, units, derived leads, checks) happens once in `assemble.build_record`.
 """
@@ -14,6 +14,8 @@ from pathlib import Path
 from mets_core.errors import ECGInputError
 from mets_core.readers import sniff
 from mets_core.readers.edf_reader import read_edf
+from mets_core.readers.hl7_aecg_reader import read_hl7_aecg
+from mets_core.readers.muse_reader import read_muse_xml
 from mets_core.readers.numpy_reader import read_npy
 from mets_core.readers.raw import RawRecording
 from mets_core.readers.table_reader import read_table
@@ -43,6 +45,8 @@ READERS: tuple[Reader, ...] = (
     Reader("zip archive", (".zip",), None, sniff.is_zip, needs_text=False),
     Reader("NumPy array", (".npy",), read_npy, sniff.is_npy, needs_text=False),
     Reader("EDF/EDF+", (".edf",), read_edf, sniff.is_edf),
+    Reader("HL7 aECG XML", (), read_hl7_aecg, sniff.is_hl7_aecg),
+    Reader("GE MUSE XML", (), read_muse_xml, sniff.is_muse_xml),
     Reader("MATLAB (PhysioNet/CinC)", (".mat",), read_mat, sniff.is_matlab, needs_text=False),
     Reader("WFDB header", (".hea",), read_wfdb, needs_text=True),
     Reader("WFDB signal", (".dat",), read_wfdb, needs_text=False),
@@ -50,7 +54,8 @@ READERS: tuple[Reader, ...] = (
 )
 SUPPORTED_FORMATS_TEXT = (
     "WFDB (.hea with its .dat), PhysioNet/CinC .mat with its .hea, CSV/TSV/TXT with a header row "
-    "of lead names, NumPy .npy, EDF/EDF+ (.edf), or a .zip holding one of these"
+    "of lead names, NumPy .npy, EDF/EDF+ (.edf), HL7 aECG XML, GE MUSE XML, or a .zip holding "
+    "one of these"
 )
 
 
@@ -81,8 +86,8 @@ def choose_reader(path: Path) -> Reader:
     """Pick the reader for a file: by signature bytes first, then by extension plus a content check.
 
     Raises:
-        ECGInputError: an empty file, a recognised but unsupported format (XML, DICOM, SCP-ECG,
-            ...), an unknown type, or content that contradicts the file name.
+        ECGInputError: an empty file, a recognised but unsupported format (Philips or CardioSoft
+            XML, DICOM, SCP-ECG, ...), an unknown type, or content that contradicts the name.
     """
     if path.stat().st_size == 0:
         raise ECGInputError(f"{path.name} is empty (0 bytes). Upload the ECG file again.")

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 HEAD_BYTES = 8192
+_XML_ROOT = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+_XML_SKIPPED = re.compile(r"<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>", re.DOTALL)
+# Root elements of XML ECG exports that METS recognises but cannot read yet.
+_UNSUPPORTED_XML_ROOTS: dict[str, str] = {
+    "CardiologyXML": "a GE CardioSoft XML export (<CardiologyXML>)",
+    "restingecgdata": "a Philips Sierra/PageWriter XML export (<restingecgdata>)",
+}
 
 # Formats recognised by their signature but not readable yet: (test, description for the user).
 _NOT_YET_SUPPORTED: tuple[tuple[str, str], ...] = (
     ("dicom", "a DICOM waveform file"),
     ("scp", "an SCP-ECG file"),
-    ("xml", "an XML ECG export (GE MUSE, Philips, HL7 aECG or similar)"),
+    ("xml", "XML"),  # described by its root element in `_describe_xml`
     ("bdf", "a BioSemi BDF file"),
     ("pdf", "a PDF document (a printed ECG, not the signal)"),
     ("image", "an image (a picture of an ECG, not the signal)"),
@@ -56,12 +64,58 @@ def is_matlab(head: bytes) -> bool:
     return head.startswith(b"MATLAB")
 
 
+def _decode_xml_head(head: bytes) -> str | None:
+    """Decode the start of a possible XML file (UTF-8, Latin-1 or UTF-16 with or without BOM)."""
+    if head.startswith((b"\xff\xfe", b"<\x00")):
+        encoding = "utf-16-le"
+    elif head.startswith((b"\xfe\xff", b"\x00<")):
+        encoding = "utf-16-be"
+    elif looks_like_text(head):
+        encoding = "latin-1"  # enough for tag names; the parser reads the real encoding
+    else:
+        return None
+    text = head[: len(head) - len(head) % 2].decode(encoding, errors="replace")
+    return text.lstrip("\ufeff\xef\xbb\xbf \t\r\n")
+
+
+def xml_root_name(head: bytes) -> str | None:
+    """Local name of the root element of an XML file ("RestingECG", "AnnotatedECG"), or None.
+
+    Skips the XML declaration, comments, processing instructions and the DOCTYPE line, and
+    drops any namespace prefix. Returns None when the bytes do not start like XML.
+    """
+    text = _decode_xml_head(head)
+    if text is None or not text.startswith("<"):
+        return None
+    match = _XML_ROOT.match(_XML_SKIPPED.sub("", text).lstrip())
+    return match.group(2) if match else None
+
+
+def is_hl7_aecg(head: bytes) -> bool:
+    """HL7 v3 annotated ECG: root element <AnnotatedECG> (namespace urn:hl7-org:v3)."""
+    return xml_root_name(head) == "AnnotatedECG"
+
+
+def is_muse_xml(head: bytes) -> bool:
+    """GE MUSE XML: root element <RestingECG> (CardioSoft's <CardiologyXML> is different)."""
+    return xml_root_name(head) == "RestingECG"
+
+
+def _describe_xml(head: bytes) -> str:
+    root = xml_root_name(head)
+    if root in _UNSUPPORTED_XML_ROOTS:
+        return _UNSUPPORTED_XML_ROOTS[root]
+    shown = f" (root element <{root}>)" if root else ""
+    return f"an XML file that is not a supported ECG export{shown}"
+
+
 def _has_signature(kind: str, head: bytes) -> bool:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     tests = {
         "dicom": head[128:132] == b"DICM",
         "scp": head[16:22] == b"SCPECG",
-        "xml": stripped.startswith((b"<?xml", b"<")) and looks_like_text(head),
+        "xml": xml_root_name(head) is not None
+        or (stripped.startswith((b"<?xml", b"<")) and looks_like_text(head)),
         "bdf": head.startswith(b"\xffBIOSEMI"),
         "pdf": head.startswith(b"%PDF"),
         "image": head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")),
@@ -73,5 +127,5 @@ def describe_unsupported(head: bytes) -> str | None:
     """Name a recognised-but-unsupported format ("an SCP-ECG file"), or None."""
     for kind, description in _NOT_YET_SUPPORTED:
         if _has_signature(kind, head):
-            return description
+            return _describe_xml(head) if kind == "xml" else description
     return None

@@ -1,0 +1,147 @@
+"""HL7 v3 annotated ECG (FDA aECG, `<AnnotatedECG xmlns="urn:hl7-org:v3">`).
+
+Only the rhythm series is read (`series/code` RHYTHM, else the first series); the representative
+(median) beat lives in a nested `derivedSeries` and is never mixed into the rhythm signal. Each
+lead sequence is `value = origin + scale * digit`, with its own `scale` and `origin` (value and
+unit, e.g. 5 uV): files converted from other formats use different scales per series, so the
+scale is always read per sequence. The time sequence's `increment` (seconds) gives the rate.
+Lead codes such as `MDC_ECG_LEAD_AVR` are mapped by name. Subject and patient elements are
+never read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.etree.ElementTree import Element
+
+import numpy as np
+import numpy.typing as npt
+
+from mets_core.errors import ECGInputError
+from mets_core.readers.raw import RawRecording
+from mets_core.readers.units import millivolts_per_unit
+from mets_core.readers.xml_parse import child, children, parse_xml
+
+FORMAT_NAME = "HL7 aECG"
+_LEAD_PREFIX = "MDC_ECG_LEAD_"
+_SECONDS_PER_UNIT = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+
+
+def _code(element: Element | None) -> str:
+    found = child(element, "code")
+    return (found.get("code") or "").strip() if found is not None else ""
+
+
+def _rhythm_series(root: Element, name: str) -> Element:
+    """The series under AnnotatedECG/component coded RHYTHM (else the first); no derivedSeries."""
+    series = [found for comp in children(root, "component") for found in children(comp, "series")]
+    if not series:
+        raise ECGInputError(f"{name} is HL7 aECG XML but holds no waveform series.")
+    rhythm = [found for found in series if _code(found).upper() == "RHYTHM"]
+    return (rhythm or series)[0]
+
+
+def _sequences(series: Element) -> list[Element]:
+    """Sequences of the series' first sequenceSet (one per lead plus the time sequence)."""
+    sets = [s for comp in children(series, "component") for s in children(comp, "sequenceSet")]
+    if not sets:
+        return []
+    return [seq for comp in children(sets[0], "component") for seq in children(comp, "sequence")]
+
+
+def _quantity_mv(element: Element | None, what: str, name: str) -> float:
+    """A physical quantity (value + voltage unit) in millivolts; absent origin counts as 0."""
+    if element is None:
+        if what == "origin":
+            return 0.0
+        raise ECGInputError(f"{name}: a lead in the rhythm series has no {what}.")
+    unit, value = element.get("unit") or "", element.get("value") or ""
+    factor = millivolts_per_unit(unit)
+    try:
+        number = float(value)
+    except ValueError as error:
+        raise ECGInputError(f"{name}: the {what} '{value}' is not a number.") from error
+    if factor is None:
+        raise ECGInputError(
+            f"{name}: the {what} unit '{unit}' is not a voltage unit (expected uV or mV)."
+        )
+    return number * factor
+
+
+def _sampling_rate_hz(time_sequence: Element | None, name: str) -> float:
+    value = child(time_sequence, "value")
+    increment = child(value, "increment")
+    if increment is None:
+        raise ECGInputError(f"{name}: the rhythm series has no time increment, so no rate.")
+    unit = (increment.get("unit") or "s").strip()
+    try:
+        step_s = float(increment.get("value") or "") * _SECONDS_PER_UNIT[unit]
+    except (ValueError, KeyError) as error:
+        raise ECGInputError(
+            f"{name}: the time increment {increment.get('value')!r} {unit!r} is not a duration "
+            "in seconds."
+        ) from error
+    if step_s <= 0:
+        raise ECGInputError(f"{name}: the time increment must be positive; found {step_s:g} s.")
+    return round(1.0 / step_s, 6)
+
+
+def _lead(sequence: Element, name: str) -> tuple[str, npt.NDArray[np.float64], float]:
+    """(label, samples in mV, scale in uV) of one lead sequence."""
+    value = child(sequence, "value")
+    digits = child(value, "digits")
+    text = (digits.text or "") if digits is not None else ""
+    label = _code(sequence)
+    try:
+        raw = np.array(text.split(), dtype=np.float64)
+    except ValueError as error:
+        raise ECGInputError(f"{name}: lead {label} holds values that are not numbers.") from error
+    scale_mv = _quantity_mv(child(value, "scale"), "scale", name)
+    origin_mv = _quantity_mv(child(value, "origin"), "origin", name)
+    short = label[len(_LEAD_PREFIX) :] if label.upper().startswith(_LEAD_PREFIX) else label
+    return short, origin_mv + scale_mv * raw, scale_mv * 1000.0
+
+
+def read_hl7_aecg(path: Path, fs_hz: float | None) -> RawRecording:
+    """Read the rhythm series of an HL7 aECG file, in millivolts.
+
+    Args:
+        path: the `.xml` file whose root element is `AnnotatedECG`.
+        fs_hz: ignored except for a note when it disagrees with the file's rate.
+
+    Returns:
+        RawRecording with (C, T) samples in mV, lead labels without the `MDC_ECG_LEAD_` prefix.
+
+    Raises:
+        ECGInputError: malformed XML, no rhythm series, missing increment or scale, leads of
+            different lengths.
+    """
+    root = parse_xml(path, FORMAT_NAME)
+    sequences = _sequences(_rhythm_series(root, path.name))
+    time_sequence = next((s for s in sequences if _code(s).upper().startswith("TIME_")), None)
+    rate_hz = _sampling_rate_hz(time_sequence, path.name)
+    leads = [_lead(s, path.name) for s in sequences if s is not time_sequence]
+    leads = [lead for lead in leads if lead[1].size]
+    if not leads:
+        raise ECGInputError(f"{path.name} is HL7 aECG XML but its rhythm series holds no leads.")
+    lengths = {lead[1].size for lead in leads}
+    if len(lengths) > 1:
+        raise ECGInputError(
+            f"{path.name}: the rhythm leads have different lengths ({sorted(lengths)} samples); "
+            "expected one length for all leads."
+        )
+    scales = ", ".join(f"{scale:g}" for scale in sorted({lead[2] for lead in leads}))
+    notes = [f"read as HL7 aECG XML (rhythm series, scale {scales} µV per digit)"]
+    if fs_hz is not None and not np.isclose(fs_hz, rate_hz):
+        notes.append(
+            f"the file states {rate_hz:g} Hz; the entered rate ({fs_hz:g} Hz) was not used"
+        )
+    return RawRecording(
+        signal=np.stack([lead[1] for lead in leads]),
+        fs_hz=rate_hz,
+        channel_names=[lead[0] for lead in leads],
+        units=["mV"] * len(leads),
+        source=path.name,
+        notes=notes,
+        file_info={"format": "HL7 aECG XML"},
+    )
