@@ -41,8 +41,9 @@ with tab_upload:
         key=ui.W_UPLOAD,
     )
     st.caption(
-        "Read: WFDB (.hea + .dat), .zip of a WFDB record, CSV, NPY, MAT, EDF, GE MUSE / Philips / "
-        "HL7 aECG XML. Files stay in this browser session only."
+        "Read: WFDB (.hea + .dat), .zip of a WFDB record, CSV, NPY, MAT, EDF, GE MUSE XML, "
+        "HL7 aECG XML (Philips XML, DICOM and SCP-ECG not yet). "
+        "Files stay in this browser session only."
     )
     fs_hz = st.number_input(
         "Sampling rate in Hz (only for CSV / NPY files that do not state it)",
