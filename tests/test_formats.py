@@ -8,6 +8,7 @@ entities).
 from __future__ import annotations
 
 import base64
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -29,6 +30,7 @@ HL7_FILES = {
     "sierra_ad4d3d80-d165_1-04_converted.xml": (500.0, 5500, 0.005),
     "calecg_hl7aecg-Example2.xml": (1000.0, 10000, 0.0025),
 }
+HL7_NAME = "hl7_example_aECG.xml"
 MUSE_FILES = ("braveheart_example1.xml", "braveheart_example4.xml", "egm_muse-sinus.xml")
 
 
@@ -179,3 +181,103 @@ def test_hl7_without_rhythm_series_is_refused():
     content = b'<?xml version="1.0"?><AnnotatedECG xmlns="urn:hl7-org:v3"/>'
     with pytest.raises(ECGInputError, match="holds no waveform series"):
         load_record(content, name="aecg.xml")
+
+
+# DICOM waveform: file -> (rate in Hz, rhythm samples per lead, sensitivity in mV per digit)
+DICOM_FILES = {
+    "pydicom_waveform_ecg.dcm": (1000.0, 10000, 0.00125),
+    "arturrod_test_ecg.dcm": (240.0, 2400, 0.00122),  # Hemodynamic SOP class, units mV
+    "ecgtoolkit_Example.dcm": (500.0, 5000, 0.0025),  # implicit VR little endian
+    "ecgprocess_example-DICOM1.dcm": (500.0, 5000, 0.00488),  # GE MUSE export, no group label
+    "ecgprocess_example-DICOM2.dcm": (500.0, 5000, 0.005),
+}
+
+
+@needs_formats
+@pytest.mark.parametrize("file_name", sorted(DICOM_FILES))
+def test_dicom_samples_load_rhythm_group_in_mv(file_name):
+    rate_hz, samples, mv_per_digit = DICOM_FILES[file_name]
+    record = load_record(FORMATS / "dicom-ecg" / file_name)
+    assert record.lead_names == STANDARD_12_LEADS
+    assert record.fs_hz == rate_hz
+    assert record.signal.shape == (12, samples)  # the rhythm strip, not the median beat
+    assert record.derived_leads == ()
+    assert 0.3 < _robust_ptp_mv(_lead(record, "II")) < 6.0
+    assert any("DICOM" in note for note in record.notes)
+    assert record.file_info["format"].startswith("DICOM")
+    digits = record.signal.astype(np.float64) / mv_per_digit
+    assert np.allclose(digits, np.round(digits), atol=1e-2)
+    einthoven = _lead(record, "III") - (_lead(record, "II") - _lead(record, "I"))
+    assert np.median(np.abs(einthoven)) < 0.02
+
+
+@needs_formats
+def test_dicom_keeps_statements_but_never_patient_identifiers():
+    pydicom = pytest.importorskip("pydicom")
+    for file_name in DICOM_FILES:
+        path = FORMATS / "dicom-ecg" / file_name
+        dataset = pydicom.dcmread(path, stop_before_pixels=True)
+        record = load_record(path)
+        everything = " ".join([*record.notes, *record.file_info, *record.file_info.values()])
+        for keyword in ("PatientName", "PatientID", "PatientBirthDate"):
+            value = str(dataset.get(keyword, "") or "")
+            assert not value or value not in everything
+    record = load_record(FORMATS / "dicom-ecg" / "pydicom_waveform_ecg.dcm")
+    assert "RITMO SINUSALE" in record.file_info["diagnosis statements"]
+    assert record.file_info["QRS duration (ms)"] == "75"
+
+
+@needs_formats
+def test_dicom_is_detected_by_content_and_found_inside_a_zip(tmp_path):
+    content = (FORMATS / "dicom-ecg" / "ecgtoolkit_Example.dcm").read_bytes()
+    assert load_record(content, name="exported.txt").signal.shape == (12, 5000)
+    for folder, file_name in (("dicom-ecg", "ecgtoolkit_Example.dcm"), ("hl7-aecg", HL7_NAME)):
+        archive = tmp_path / f"{file_name}.zip"
+        with zipfile.ZipFile(archive, "w") as handle:
+            handle.write(FORMATS / folder / file_name, arcname=f"export/{file_name}")
+            handle.writestr("export/readme.pdf", b"%PDF-1.4 not an ECG")
+        record = load_record(archive)
+        assert record.signal.shape == (12, 5000) and record.fs_hz == 500.0
+
+
+def _edited_dicom(tmp_path: Path, edit) -> Path:
+    pydicom = pytest.importorskip("pydicom")
+    dataset = pydicom.dcmread(FORMATS / "dicom-ecg" / "pydicom_waveform_ecg.dcm")
+    edit(dataset)
+    path = tmp_path / "edited.dcm"
+    dataset.save_as(path)
+    return path
+
+
+@needs_formats
+def test_dicom_sensitivity_correction_factor_is_applied(tmp_path):
+    def double_correction(dataset):
+        for channel in dataset.WaveformSequence[0].ChannelDefinitionSequence:
+            channel.ChannelSensitivityCorrectionFactor = 2
+
+    original = load_record(FORMATS / "dicom-ecg" / "pydicom_waveform_ecg.dcm")
+    edited = load_record(_edited_dicom(tmp_path, double_correction))
+    np.testing.assert_allclose(edited.signal, 2 * original.signal, rtol=1e-5, atol=1e-6)
+
+
+def _drop_rhythm(dataset):
+    del dataset.WaveformSequence[0]
+
+
+def _make_ct_image(dataset):
+    dataset.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+
+
+@needs_formats
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [(_drop_rhythm, "only median beats"), (_make_ct_image, "CT Image Storage.*not an ECG")],
+)
+def test_dicom_without_a_rhythm_strip_or_not_an_ecg_is_refused(tmp_path, edit, message):
+    with pytest.raises(ECGInputError, match=message):
+        load_record(_edited_dicom(tmp_path, edit))
+
+
+def test_file_named_dcm_without_the_dicom_preamble_is_refused():
+    with pytest.raises(ECGInputError, match="DICOM waveform file but does not start like one"):
+        load_record(b"\x00\x01" * 200, name="ecg.dcm")

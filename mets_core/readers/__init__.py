@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mets_core.errors import ECGInputError
 from mets_core.readers import sniff
+from mets_core.readers.dicom_reader import read_dicom
 from mets_core.readers.edf_reader import read_edf
 from mets_core.readers.hl7_aecg_reader import read_hl7_aecg
 from mets_core.readers.muse_reader import read_muse_xml
@@ -45,6 +46,7 @@ READERS: tuple[Reader, ...] = (
     Reader("zip archive", (".zip",), None, sniff.is_zip, needs_text=False),
     Reader("NumPy array", (".npy",), read_npy, sniff.is_npy, needs_text=False),
     Reader("EDF/EDF+", (".edf",), read_edf, sniff.is_edf),
+    Reader("DICOM waveform", (".dcm",), read_dicom, sniff.is_dicom, needs_text=False),
     Reader("HL7 aECG XML", (), read_hl7_aecg, sniff.is_hl7_aecg),
     Reader("GE MUSE XML", (), read_muse_xml, sniff.is_muse_xml),
     Reader("MATLAB (PhysioNet/CinC)", (".mat",), read_mat, sniff.is_matlab, needs_text=False),
@@ -54,8 +56,8 @@ READERS: tuple[Reader, ...] = (
 )
 SUPPORTED_FORMATS_TEXT = (
     "WFDB (.hea with its .dat), PhysioNet/CinC .mat with its .hea, CSV/TSV/TXT with a header row "
-    "of lead names, NumPy .npy, EDF/EDF+ (.edf), HL7 aECG XML, GE MUSE XML, or a .zip holding "
-    "one of these"
+    "of lead names, NumPy .npy, EDF/EDF+ (.edf), HL7 aECG XML, GE MUSE XML, DICOM ECG waveform "
+    "(.dcm), or a .zip holding one of these"
 )
 
 
@@ -87,7 +89,7 @@ def choose_reader(path: Path) -> Reader:
 
     Raises:
         ECGInputError: an empty file, a recognised but unsupported format (Philips or CardioSoft
-            XML, DICOM, SCP-ECG, ...), an unknown type, or content that contradicts the name.
+            XML, SCP-ECG, ...), an unknown type, or content that contradicts the name.
     """
     if path.stat().st_size == 0:
         raise ECGInputError(f"{path.name} is empty (0 bytes). Upload the ECG file again.")

@@ -9,7 +9,7 @@ from mets_core.errors import ECGInputError
 
 MAX_MEMBERS = 50
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-_RECORD_SUFFIXES = (".csv", ".tsv", ".txt", ".npy", ".edf", ".mat")
+_RECORD_SUFFIXES = (".csv", ".tsv", ".txt", ".npy", ".edf", ".mat", ".xml", ".dcm")
 _CHUNK_BYTES = 1024 * 1024
 
 
@@ -104,7 +104,7 @@ def find_record_file(paths: list[Path], archive_name: str) -> Path:
         found = ", ".join(sorted(path.name for path in paths)) or "nothing"
         raise ECGInputError(
             f"{archive_name} holds no ECG record (expected a .hea with its .dat, or one "
-            f".csv/.tsv/.txt/.npy/.edf/.mat file); found {found}."
+            f".csv/.tsv/.txt/.npy/.edf/.mat/.xml/.dcm file); found {found}."
         )
     names = ", ".join(sorted(path.name for path in candidates))
     raise ECGInputError(f"{archive_name} holds several records ({names}); upload one at a time.")

@@ -16,7 +16,6 @@ _UNSUPPORTED_XML_ROOTS: dict[str, str] = {
 
 # Formats recognised by their signature but not readable yet: (test, description for the user).
 _NOT_YET_SUPPORTED: tuple[tuple[str, str], ...] = (
-    ("dicom", "a DICOM waveform file"),
     ("scp", "an SCP-ECG file"),
     ("xml", "XML"),  # described by its root element in `_describe_xml`
     ("bdf", "a BioSemi BDF file"),
@@ -52,6 +51,11 @@ def is_zip(head: bytes) -> bool:
 
 def is_npy(head: bytes) -> bool:
     return head.startswith(b"\x93NUMPY")
+
+
+def is_dicom(head: bytes) -> bool:
+    """DICOM Part 10 files have a 128-byte preamble followed by "DICM"."""
+    return head[128:132] == b"DICM"
 
 
 def is_edf(head: bytes) -> bool:
@@ -112,7 +116,6 @@ def _describe_xml(head: bytes) -> str:
 def _has_signature(kind: str, head: bytes) -> bool:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     tests = {
-        "dicom": head[128:132] == b"DICM",
         "scp": head[16:22] == b"SCPECG",
         "xml": xml_root_name(head) is not None
         or (stripped.startswith((b"<?xml", b"<")) and looks_like_text(head)),
