@@ -109,9 +109,6 @@ def test_formats_are_detected_by_content_not_by_file_name():
     ("relative_path", "message"),
     [
         ("ge-cardiosoft-xml/ecgprocess_example-XML1.xml", "GE CardioSoft XML.*cannot read yet"),
-        ("philips-xml/129DYPRG.XML", "Philips.*cannot read yet"),
-        ("philips-xml/tbj128_ecg-example_utf16be.xml", "Philips.*cannot read yet"),  # UTF-16 BE
-        ("philips-xml/ad4d3d80-d165_1-04_orig.xml", "Philips.*cannot read yet"),  # UTF-16 LE
     ],
 )
 def test_other_xml_exports_are_refused_by_name(relative_path, message):

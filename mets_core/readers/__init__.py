@@ -1,6 +1,6 @@
 """ECG file readers, one module per format, chosen by content first and file name second.
 
-To add a format (Philips XML, DICOM, SCP-ECG, ...): write a module with
+To add a format (SCP-ECG, CardioSoft XML, ...): write a module with
 `read_<format>(path, fs_hz) -> RawRecording` and add one `Reader` line to `READERS`. Everything
 after reading (lead names, units, derived leads, checks) happens once in `assemble.build_record`.
 """
@@ -18,6 +18,7 @@ from mets_core.readers.edf_reader import read_edf
 from mets_core.readers.hl7_aecg_reader import read_hl7_aecg
 from mets_core.readers.muse_reader import read_muse_xml
 from mets_core.readers.numpy_reader import read_npy
+from mets_core.readers.philips_reader import read_philips_xml
 from mets_core.readers.raw import RawRecording
 from mets_core.readers.table_reader import read_table
 from mets_core.readers.wfdb_reader import read_mat, read_wfdb
@@ -49,6 +50,7 @@ READERS: tuple[Reader, ...] = (
     Reader("DICOM waveform", (".dcm",), read_dicom, sniff.is_dicom, needs_text=False),
     Reader("HL7 aECG XML", (), read_hl7_aecg, sniff.is_hl7_aecg),
     Reader("GE MUSE XML", (), read_muse_xml, sniff.is_muse_xml),
+    Reader("Philips XML", (), read_philips_xml, sniff.is_philips_xml),
     Reader("MATLAB (PhysioNet/CinC)", (".mat",), read_mat, sniff.is_matlab, needs_text=False),
     Reader("WFDB header", (".hea",), read_wfdb, needs_text=True),
     Reader("WFDB signal", (".dat",), read_wfdb, needs_text=False),
@@ -56,8 +58,8 @@ READERS: tuple[Reader, ...] = (
 )
 SUPPORTED_FORMATS_TEXT = (
     "WFDB (.hea with its .dat), PhysioNet/CinC .mat with its .hea, CSV/TSV/TXT with a header row "
-    "of lead names, NumPy .npy, EDF/EDF+ (.edf), HL7 aECG XML, GE MUSE XML, DICOM ECG waveform "
-    "(.dcm), or a .zip holding one of these"
+    "of lead names, NumPy .npy, EDF/EDF+ (.edf), HL7 aECG XML, GE MUSE XML, Philips "
+    "Sierra/PageWriter XML, DICOM ECG waveform (.dcm), or a .zip holding one of these"
 )
 
 
@@ -88,7 +90,7 @@ def choose_reader(path: Path) -> Reader:
     """Pick the reader for a file: by signature bytes first, then by extension plus a content check.
 
     Raises:
-        ECGInputError: an empty file, a recognised but unsupported format (Philips or CardioSoft
+        ECGInputError: an empty file, a recognised but unsupported format (CardioSoft
             XML, SCP-ECG, ...), an unknown type, or content that contradicts the name.
     """
     if path.stat().st_size == 0:

@@ -11,7 +11,6 @@ _XML_SKIPPED = re.compile(r"<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>"
 # Root elements of XML ECG exports that METS recognises but cannot read yet.
 _UNSUPPORTED_XML_ROOTS: dict[str, str] = {
     "CardiologyXML": "a GE CardioSoft XML export (<CardiologyXML>)",
-    "restingecgdata": "a Philips Sierra/PageWriter XML export (<restingecgdata>)",
 }
 
 # Formats recognised by their signature but not readable yet: (test, description for the user).
@@ -103,6 +102,11 @@ def is_hl7_aecg(head: bytes) -> bool:
 def is_muse_xml(head: bytes) -> bool:
     """GE MUSE XML: root element <RestingECG> (CardioSoft's <CardiologyXML> is different)."""
     return xml_root_name(head) == "RestingECG"
+
+
+def is_philips_xml(head: bytes) -> bool:
+    """Philips Sierra ECG / PageWriter XML: root element <restingecgdata> (any encoding)."""
+    return xml_root_name(head) == "restingecgdata"
 
 
 def _describe_xml(head: bytes) -> str:
