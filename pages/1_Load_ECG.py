@@ -41,8 +41,8 @@ with tab_upload:
         key=ui.W_UPLOAD,
     )
     st.caption(
-        "Read: WFDB (.hea + .dat), .zip of a WFDB record, CSV, NPY, MAT, EDF, GE MUSE XML, "
-        "HL7 aECG XML (Philips XML, DICOM and SCP-ECG not yet). "
+        "Read: WFDB (.hea + .dat), .zip, CSV, NPY, MAT, EDF, GE MUSE XML, Philips XML, "
+        "HL7 aECG XML, DICOM waveform (SCP-ECG not yet). "
         "Files stay in this browser session only."
     )
     fs_hz = st.number_input(
