@@ -155,7 +155,9 @@ class ECGTower(torch.nn.Module):
         return self.model.encode_ecg(x)
 
 
-def provenance(cfg: TrainConfig, pairs: TrainingPairs, history: list[dict], wall_s: float) -> dict:
+def provenance(
+    cfg: TrainConfig, pairs: TrainingPairs, history: list[dict], wall_s: float, argv: list[str]
+) -> dict:
     return {
         "trained": True,
         "training_data": "synthetic" if cfg.synthetic else f"PTB-XL folds 1-8 ({cfg.data})",
@@ -164,7 +166,7 @@ def provenance(cfg: TrainConfig, pairs: TrainingPairs, history: list[dict], wall
         "n_train_pairs": len(pairs),
         "n_distinct_reports": len(pairs.texts),
         "report_source": cfg.report_source,
-        "command": "mets train " + " ".join(sys.argv[1:]),
+        "command": "mets train " + " ".join(argv),
         "train_config": asdict(cfg),
         "seed": cfg.seed,
         "machine": f"{platform.node()} {platform.machine()} {platform.processor() or ''}".strip(),
@@ -182,6 +184,7 @@ def smoothed(history: list[dict], key: str, window: int = 3) -> float | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)  # `mets train ...` passes what follows
     cfg = parse_args(argv)
     ctx = setup_distributed(cfg.device)
     torch.manual_seed(cfg.seed)
@@ -223,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
                     cfg.out,
                     model.trainable_state_dict(),
                     config,
-                    provenance(cfg, pairs, state["history"], time.perf_counter() - start),
+                    provenance(cfg, pairs, state["history"], time.perf_counter() - start, argv),
                 )
             save_resume_state(cfg.out, model, optimizer, state)
     if cfg.rank_state_dir:

@@ -35,6 +35,7 @@ def test_training_writes_a_loadable_trained_checkpoint(tmp_path, tiny_text_model
     model = load_model(tmp_path / "w", device="cpu")
     assert model.weights.trained
     assert model.weights.provenance["training_data"] == "synthetic"
+    assert model.weights.provenance["command"].startswith("mets train --synthetic 32")
     assert model.module.encode_ecg(torch.randn(1, 12, 1000)).shape == (1, model.config.proj_dim)
 
 
