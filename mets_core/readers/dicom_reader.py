@@ -22,7 +22,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from mets_core.errors import ECGInputError
-from mets_core.readers.raw import RawRecording
+from mets_core.readers.raw import RawRecording, ignored_rate_notes
 
 FORMAT_NAME = "DICOM waveform"
 _LABEL_DECORATION = re.compile(
@@ -179,10 +179,7 @@ def read_dicom(path: Path, fs_hz: float | None) -> RawRecording:
     signal = _group_signal(dataset, index, path.name)
     label = str(group.get("MultiplexGroupLabel", "") or "").strip() or "unlabelled"
     notes = [f"read as DICOM {kind} waveform (multiplex group {index + 1}: {label})"]
-    if fs_hz is not None and not np.isclose(fs_hz, rate_hz):
-        notes.append(
-            f"the file states {rate_hz:g} Hz; the entered rate ({fs_hz:g} Hz) was not used"
-        )
+    notes += ignored_rate_notes(rate_hz, fs_hz)
     return RawRecording(
         signal=signal,
         fs_hz=rate_hz,

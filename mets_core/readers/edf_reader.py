@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from mets_core.errors import ECGInputError
 from mets_core.leads import EXPECTED_LEADS_TEXT, inverted_lead_name, normalize_lead_name
-from mets_core.readers.raw import RawRecording
+from mets_core.readers.raw import RawRecording, ignored_rate_notes
 from mets_core.signal import resample_ecg
 
 
@@ -83,8 +83,7 @@ def read_edf(path: Path, fs_hz: float | None) -> RawRecording:
     rate = float(round(rate, 6))
     if others:
         notes.insert(0, f"dropped channels that are not ECG leads: {', '.join(others)}")
-    if fs_hz is not None and not np.isclose(fs_hz, rate):
-        notes.append(f"the file states {rate:g} Hz; the entered rate ({fs_hz:g} Hz) was not used")
+    notes += ignored_rate_notes(rate, fs_hz)
     kind = "EDF+" if str(edf.reserved).startswith("EDF+") else "EDF"
     return RawRecording(
         signal=data,

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mets_core.errors import ECGInputError
-from mets_core.readers.raw import RawRecording
+from mets_core.readers.raw import RawRecording, ignored_rate_notes
 from mets_core.readers.units import millivolts_per_unit
 from mets_core.readers.xml_parse import child, children, parse_xml
 
@@ -132,10 +132,7 @@ def read_hl7_aecg(path: Path, fs_hz: float | None) -> RawRecording:
         )
     scales = ", ".join(f"{scale:g}" for scale in sorted({lead[2] for lead in leads}))
     notes = [f"read as HL7 aECG XML (rhythm series, scale {scales} µV per digit)"]
-    if fs_hz is not None and not np.isclose(fs_hz, rate_hz):
-        notes.append(
-            f"the file states {rate_hz:g} Hz; the entered rate ({fs_hz:g} Hz) was not used"
-        )
+    notes += ignored_rate_notes(rate_hz, fs_hz)
     return RawRecording(
         signal=np.stack([lead[1] for lead in leads]),
         fs_hz=rate_hz,

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mets_core.errors import ECGInputError
-from mets_core.readers.raw import RawRecording
+from mets_core.readers.raw import RawRecording, ignored_rate_notes
 from mets_core.readers.xml_parse import child, child_text, children, parse_xml
 
 FORMAT_NAME = "GE MUSE"
@@ -147,10 +147,7 @@ def read_muse_xml(path: Path, fs_hz: float | None) -> RawRecording:
             "non-zero length for all leads."
         )
     notes = [f"read as GE MUSE XML (rhythm waveform, {len(leads)} stored leads)"]
-    if fs_hz is not None and not np.isclose(fs_hz, rate_hz):
-        notes.append(
-            f"the file states {rate_hz:g} Hz; the entered rate ({fs_hz:g} Hz) was not used"
-        )
+    notes += ignored_rate_notes(rate_hz, fs_hz)
     return RawRecording(
         signal=np.stack([lead[1] for lead in leads]),
         fs_hz=rate_hz,

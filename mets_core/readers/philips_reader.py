@@ -19,7 +19,7 @@ import numpy.typing as npt
 import sierraecg
 
 from mets_core.errors import ECGInputError
-from mets_core.readers.raw import RawRecording
+from mets_core.readers.raw import RawRecording, ignored_rate_notes
 from mets_core.readers.xml_parse import parse_xml
 
 FORMAT_NAME = "Philips XML"
@@ -148,10 +148,7 @@ def read_philips_xml(path: Path, fs_hz: float | None) -> RawRecording:
         f"read as Philips XML ({decoded.doc_type} {decoded.doc_ver}, XLI decoded by sierraecg, "
         f"{resolution_uv:g} µV per digit)"
     ]
-    if fs_hz is not None and not np.isclose(fs_hz, rate_hz):
-        notes.append(
-            f"the file states {rate_hz:g} Hz; the entered rate ({fs_hz:g} Hz) was not used"
-        )
+    notes += ignored_rate_notes(rate_hz, fs_hz)
     return RawRecording(
         signal=signal,
         fs_hz=rate_hz,

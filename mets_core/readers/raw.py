@@ -30,3 +30,10 @@ class RawRecording:
     source: str
     notes: list[str] = field(default_factory=list)
     file_info: dict[str, str] = field(default_factory=dict)
+
+
+def ignored_rate_notes(stated_hz: float, entered_hz: float | None) -> list[str]:
+    """A note when the user typed a rate that disagrees with the one the file states (file wins)."""
+    if entered_hz is None or np.isclose(entered_hz, stated_hz):
+        return []
+    return [f"the file states {stated_hz:g} Hz; the entered rate ({entered_hz:g} Hz) was not used"]

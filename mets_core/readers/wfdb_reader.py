@@ -17,7 +17,7 @@ from wfdb.io.header import HeaderSyntaxError
 
 from mets_core.errors import ECGInputError
 from mets_core.readers.mat_reader import read_bare_mat, read_mat_with_header
-from mets_core.readers.raw import RawRecording
+from mets_core.readers.raw import RawRecording, ignored_rate_notes
 
 # Bytes per sample for the common WFDB storage formats (FLAC formats are not size-checked).
 _BYTES_PER_SAMPLE: dict[str, float] = {
@@ -115,10 +115,7 @@ def read_wfdb(path: Path, fs_hz: float | None) -> RawRecording:
     _check_signal_files(header, header_path)
     signal = _read_signal(header, header_path)
     notes = []
-    if fs_hz is not None and not math.isclose(fs_hz, header.fs):
-        notes.append(
-            f"the file states {header.fs:g} Hz; the entered rate ({fs_hz:g} Hz) was not used"
-        )
+    notes += ignored_rate_notes(header.fs, fs_hz)
     info = {"format": f"WFDB (signal format {', '.join(dict.fromkeys(header.fmt))})"}
     if header.comments:
         info["header comments"] = " | ".join(header.comments)
