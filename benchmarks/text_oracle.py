@@ -22,6 +22,7 @@ from mets_core.metrics import macro_auroc
 from mets_core.prompts import PAPER_ZERO_SHOT_TEMPLATES, TASK_LABELS
 from mets_core.ptbxl_pairs import label_matrix, rows_with_reports
 from mets_core.text_encoder import FrozenTextEncoder
+from mets_core.zero_shot import fill_prompt
 
 TEMPLATES = {
     "plain": "{}",
@@ -33,7 +34,7 @@ TEMPLATES = {
 
 def oracle(encoder, reports, labels, task, template, center) -> float | None:
     names = list(TASK_CLASSES[task])
-    prompts = [template.replace("{}", TASK_LABELS[task][n]) for n in names]
+    prompts = [fill_prompt(template, TASK_LABELS[task][n]) for n in names]
     report_emb = F.normalize(encoder(reports), dim=-1)
     class_emb = encoder(prompts)
     if center:

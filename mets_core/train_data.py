@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from mets_core.config import PreprocessConfig
 from mets_core.data.ptbxl import PTBXLRow, read_ptbxl_signal
-from mets_core.record import ECGRecord
+from mets_core.reports import fill_template
 from mets_core.signal import preprocess_for_model
 
 
@@ -64,7 +64,7 @@ def build_pairs(
     """Assemble pairs; raises ValueError if ids, signals and reports disagree in length."""
     if not len(rows) == len(signals) == len(reports):
         raise ValueError(f"{len(rows)} rows, {len(signals)} signals, {len(reports)} reports")
-    texts, text_index = pair_texts([template.replace("{}", r) for r in reports])
+    texts, text_index = pair_texts([fill_template(template, r) for r in reports])
     ids = np.array([row.ecg_id for row in rows], dtype=np.int64)
     return TrainingPairs(ids, signals, texts, text_index)
 
@@ -126,10 +126,3 @@ def augment_batch(
     lead_mask = torch.where(few[:, None], few_mask, lead_mask)
     lead_mask[lead_mask.sum(1) == 0, 1] = True  # never drop every lead: keep II
     return x * lead_mask[:, :, None]
-
-
-def record_from_pair(pairs: TrainingPairs, i: int, config: PreprocessConfig) -> ECGRecord:
-    """One preprocessed pair as an ECGRecord (for inspection and tests)."""
-    return ECGRecord(
-        pairs.signals[i], config.fs_hz, config.lead_names, source=str(pairs.ecg_ids[i])
-    )

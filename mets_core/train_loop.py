@@ -17,6 +17,7 @@ from mets_core.loss import clip_loss
 from mets_core.metrics import macro_auroc
 from mets_core.model import METSModel
 from mets_core.prompts import TASK_LABELS
+from mets_core.zero_shot import fill_prompt
 
 VALIDATION_TASKS = ("superclass", "rhythm")  # issue 4: per-epoch fold-9 zero-shot AUROC
 
@@ -90,7 +91,7 @@ def validate(model: METSModel, val: ValidationSet | None, ctx: DistributedContex
     template = model.config.zero_shot_template
     for task in VALIDATION_TASKS:
         names = val.class_names[task]
-        prompts = [template.replace("{}", TASK_LABELS[task][name]) for name in names]
+        prompts = [fill_prompt(template, TASK_LABELS[task][name]) for name in names]
         scores = (ecg @ F.normalize(model.encode_text(prompts), dim=-1).t()).cpu().numpy()
         result[f"val_auroc_{task}"] = macro_auroc(val.labels[task], scores, names)["macro_auroc"]
     result["val_auroc"] = float(np.mean([result[f"val_auroc_{t}"] for t in VALIDATION_TASKS]))

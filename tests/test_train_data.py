@@ -1,0 +1,44 @@
+"""Training data: report deduplication, pair assembly checks, and the augmentations' properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from mets_core.train_data import AugmentConfig, augment_batch, build_pairs, pair_texts
+
+
+def test_identical_prompts_share_one_text():
+    texts, index = pair_texts(["a", "b", "a", "a"])
+    assert texts == ["a", "b"] and index.tolist() == [0, 1, 0, 0]
+
+
+def test_pairs_refuse_mismatched_lengths():
+    with pytest.raises(ValueError):
+        build_pairs([], np.zeros((1, 12, 10), np.float32), ["x"], "{}")
+
+
+def _batch(seed: int = 0) -> torch.Tensor:
+    return torch.randn(64, 12, 1000, generator=torch.Generator().manual_seed(seed)) + 3.0
+
+
+def test_augmentation_keeps_shape_and_never_drops_every_lead():
+    out = augment_batch(_batch(), AugmentConfig(), 100.0, torch.Generator().manual_seed(1))
+    assert out.shape == (64, 12, 1000)
+    leads_alive = (out.abs().sum(dim=2) > 0).sum(dim=1)
+    assert (leads_alive >= 1).all()
+    assert (leads_alive < 12).any()  # lead dropout happened somewhere in 64 samples
+
+
+def test_crops_zero_the_outside_and_keep_at_least_the_minimum():
+    config = AugmentConfig(crop_p=1.0, lead_drop_p=0.0, few_leads_p=0.0, noise_std_mv=0.0)
+    out = augment_batch(_batch(), config, 100.0, torch.Generator().manual_seed(2))
+    kept_samples = (out.abs().sum(dim=1) > 0).sum(dim=1)
+    assert (kept_samples >= config.min_keep_s * 100 - 1).all() and (kept_samples < 1000).any()
+
+
+def test_augmentation_is_reproducible_from_the_seed():
+    first = augment_batch(_batch(), AugmentConfig(), 100.0, torch.Generator().manual_seed(3))
+    second = augment_batch(_batch(), AugmentConfig(), 100.0, torch.Generator().manual_seed(3))
+    assert torch.equal(first, second)
