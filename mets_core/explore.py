@@ -70,8 +70,8 @@ def class_prompts(task: str) -> dict[str, str]:
     """Class code -> candidate text for a PTB-XL task (superclass, subclass, form, rhythm)."""
     if task not in TASK_CLASSES:
         raise DataError(f"Unknown task {task!r}; expected one of {', '.join(TASK_CLASSES)}.")
-    wording = prompts.TASK_LABELS.get(task, {})
-    return {code: wording.get(code, wording.get(f"{code}_", code)) for code in TASK_CLASSES[task]}
+    wording = prompts.TASK_LABELS[task]
+    return {code: wording[code] for code in TASK_CLASSES[task]}  # keys match (test_zero_shot)
 
 
 def predict_test_split(

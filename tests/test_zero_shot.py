@@ -111,3 +111,11 @@ def test_lead_importance_matches_masking_one_lead_at_a_time(tiny_model, ecg_12_l
     # zeroing before cleaning equals zeroing after: the cleaner maps zeros to zeros
     expected = rank(tiny_model, masked, ["sinus rhythm"])[0].cosine - full
     assert np.isclose(deltas["aVL"], expected, atol=1e-4)
+
+
+def test_every_task_class_has_a_candidate_text():
+    from mets_core.data.ptbxl_labels import TASK_CLASSES
+    from mets_core.prompts import TASK_LABELS
+
+    for task, classes in TASK_CLASSES.items():
+        assert set(classes) == set(TASK_LABELS[task]), task
