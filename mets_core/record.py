@@ -12,6 +12,32 @@ from mets_core.leads import STANDARD_12_LEADS
 
 
 @dataclass(frozen=True)
+class FileMedianBeats:
+    """Representative (median) beats stored in the file: shown beside the rhythm, never ranked.
+
+    These come from the recording device's own beat averaging. They are not the rhythm signal:
+    `ECGRecord.signal` never contains them, and the model never sees them.
+
+    Attributes:
+        signal: float32 array of shape (L, W), millivolts, one beat per lead.
+        fs_hz: sampling rate of the beats in Hz.
+        lead_names: L standard lead names in row order.
+        description: what the file calls them, e.g. "MUSE Median waveform".
+        derived_leads: lead names computed here from others (e.g. III from I and II).
+    """
+
+    signal: npt.NDArray[np.float32]
+    fs_hz: float
+    lead_names: tuple[str, ...]
+    description: str
+    derived_leads: tuple[str, ...] = ()
+
+    @property
+    def duration_s(self) -> float:
+        return int(self.signal.shape[1]) / float(self.fs_hz)
+
+
+@dataclass(frozen=True)
 class ECGRecord:
     """A multi-lead ECG in millivolts.
 
@@ -24,6 +50,7 @@ class ECGRecord:
         derived_leads: lead names that were computed (e.g. III from I and II) rather than recorded.
         file_info: values the file states about itself (device measurements, statements), keyed by
             a human-readable name; shown as "from the file".
+        file_median_beats: the file's own median beats, when it stores them (None otherwise).
     """
 
     signal: npt.NDArray[np.float32]
@@ -33,6 +60,7 @@ class ECGRecord:
     notes: tuple[str, ...] = ()
     derived_leads: tuple[str, ...] = ()
     file_info: dict[str, str] = field(default_factory=dict)
+    file_median_beats: FileMedianBeats | None = None
 
     @property
     def n_leads(self) -> int:

@@ -20,9 +20,9 @@ from mets_core.leads import (
     normalize_lead_name,
 )
 from mets_core.readers.limb_leads import derive_limb_leads, missing_leads_note
-from mets_core.readers.raw import RawRecording
+from mets_core.readers.raw import RawMedianBeats, RawRecording
 from mets_core.readers.units import scale_declared
-from mets_core.record import ECGRecord
+from mets_core.record import ECGRecord, FileMedianBeats
 
 FLAT_PTP_MV = 1e-3  # a lead that varies by less than 1 µV over the whole record is flat
 
@@ -91,6 +91,51 @@ def _check_flat(signal: npt.NDArray[np.float64], names: list[str]) -> list[str]:
     return []
 
 
+def build_median_beats(raw: RawMedianBeats) -> FileMedianBeats:
+    """Map, convert and order a file's median beats by the same rules as its rhythm leads.
+
+    Args:
+        raw: the file's beats; `raw.signal` is (C, W).
+
+    Returns:
+        FileMedianBeats with signal (L, W) float32 in mV, leads in standard order.
+
+    Raises:
+        ECGInputError: no standard lead, a bad shape, or NaN/inf samples.
+    """
+    if raw.signal.ndim != 2 or raw.signal.shape[0] != len(raw.channel_names):
+        raise ECGInputError(f"median beats of shape {raw.signal.shape} do not match their labels")
+    mapped = _map_channels(raw.channel_names)
+    signal = raw.signal[mapped.rows].astype(np.float64) * np.asarray(mapped.signs)[:, None]
+    ECGRecord(signal, raw.fs_hz, tuple(mapped.names), raw.description).validate()
+    signal, _ = scale_declared(signal, [raw.units[row] for row in mapped.rows], mapped.names)
+    leads, derived, _ = derive_limb_leads(dict(zip(mapped.names, signal, strict=True)))
+    order = [name for name in STANDARD_12_LEADS if name in leads]
+    return FileMedianBeats(
+        signal=np.stack([leads[name] for name in order]).astype(np.float32),
+        fs_hz=float(raw.fs_hz),
+        lead_names=tuple(order),
+        description=raw.description,
+        derived_leads=derived,
+    )
+
+
+def _file_median_beats(raw: RawRecording) -> tuple[FileMedianBeats | None, list[str]]:
+    """The file's median beats and a note, or None and a note saying why they were left out."""
+    if raw.median_beats is None:
+        return None, []
+    try:
+        beats = build_median_beats(raw.median_beats)
+    except ECGInputError as error:
+        return None, [f"the median beats stored in the file were not used: {error}"]
+    note = (
+        f"the file also stores median beats ({beats.description}, {len(beats.lead_names)} "
+        f"leads, {beats.duration_s * 1000:.0f} ms at {beats.fs_hz:g} Hz); shown separately, "
+        "never used as the rhythm"
+    )
+    return beats, [note]
+
+
 def build_record(raw: RawRecording) -> ECGRecord:
     """Map, convert, check and order a reader's channels into a validated ECGRecord.
 
@@ -120,13 +165,15 @@ def build_record(raw: RawRecording) -> ECGRecord:
     gap_note = missing_leads_note(order)
     notes = [*raw.notes, *mapped.notes, *unit_notes, *flat_notes]
     notes += [note for note in (derived_note, gap_note) if note]
+    median_beats, median_notes = _file_median_beats(raw)
     record = ECGRecord(
         signal=np.stack([leads[name] for name in order]).astype(np.float32),
         fs_hz=float(raw.fs_hz),
         lead_names=tuple(order),
         source=raw.source,
-        notes=tuple(notes),
+        notes=tuple(notes + median_notes),
         derived_leads=derived,
         file_info=dict(raw.file_info),
+        file_median_beats=median_beats,
     )
     return record.validate()

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mets_core.errors import ECGInputError
-from mets_core.readers.raw import RawRecording, ignored_rate_notes
+from mets_core.readers.raw import RawMedianBeats, RawRecording, ignored_rate_notes
 from mets_core.readers.xml_parse import child, child_text, children, parse_xml
 
 FORMAT_NAME = "GE MUSE"
@@ -56,6 +56,23 @@ def _rhythm_waveform(root: Element, name: str) -> Element:
             "a median beat alone cannot be read as an ECG recording."
         )
     return rhythm[0]
+
+
+def _median_beats(root: Element, name: str) -> RawMedianBeats | None:
+    """The `Median` waveform as stored (8 leads, usually 600 samples), or None when absent."""
+    waveform = next(
+        (w for w in children(root, "Waveform") if child_text(w, "WaveformType") == "Median"), None
+    )
+    leads = [_lead(lead, name) for lead in children(waveform, "LeadData")]
+    if waveform is None or not leads or len({lead[1].size for lead in leads}) != 1:
+        return None
+    return RawMedianBeats(
+        signal=np.stack([lead[1] for lead in leads]),
+        fs_hz=_rate_hz(waveform, name),
+        channel_names=[lead[0] for lead in leads],
+        units=[lead[2] for lead in leads],
+        description="MUSE Median waveform",
+    )
 
 
 def _rate_hz(waveform: Element, name: str) -> float:
@@ -156,4 +173,5 @@ def read_muse_xml(path: Path, fs_hz: float | None) -> RawRecording:
         source=path.name,
         notes=notes,
         file_info=_file_info(root),
+        median_beats=_median_beats(root, path.name),
     )

@@ -9,6 +9,25 @@ import numpy.typing as npt
 
 
 @dataclass
+class RawMedianBeats:
+    """Representative (median) beats exactly as a file stores them, beside its rhythm signal.
+
+    Attributes:
+        signal: float64 array of shape (C, W), one beat per channel, in `units`.
+        fs_hz: sampling rate of the beats in Hz (may differ from the rhythm's).
+        channel_names: C labels as found in the file.
+        units: C declared units or None (undeclared beats are scaled like the rhythm was).
+        description: what the file calls them, e.g. "MUSE Median waveform".
+    """
+
+    signal: npt.NDArray[np.float64]
+    fs_hz: float
+    channel_names: list[str]
+    units: list[str | None]
+    description: str
+
+
+@dataclass
 class RawRecording:
     """Channels exactly as a file stores them, already in physical units where the file says how.
 
@@ -21,6 +40,8 @@ class RawRecording:
         source: file name only (no folders), shown to the user.
         notes: adjustments the reader made, in plain words.
         file_info: values the file states about itself (format, header comments).
+        median_beats: the file's own representative beats, when it stores them; never mixed
+            into `signal`.
     """
 
     signal: npt.NDArray[np.float64]
@@ -30,6 +51,7 @@ class RawRecording:
     source: str
     notes: list[str] = field(default_factory=list)
     file_info: dict[str, str] = field(default_factory=dict)
+    median_beats: RawMedianBeats | None = None
 
 
 def ignored_rate_notes(stated_hz: float, entered_hz: float | None) -> list[str]:
