@@ -51,6 +51,9 @@ class ECGRecord:
         file_info: values the file states about itself (device measurements, statements), keyed by
             a human-readable name; shown as "from the file".
         file_median_beats: the file's own median beats, when it stores them (None otherwise).
+        patient_fields: patient identifiers the file states (name, ID, birth date). Hidden in the
+            app unless the user asks; never logged, exported or cached across sessions; excluded
+            from repr.
     """
 
     signal: npt.NDArray[np.float32]
@@ -61,6 +64,7 @@ class ECGRecord:
     derived_leads: tuple[str, ...] = ()
     file_info: dict[str, str] = field(default_factory=dict)
     file_median_beats: FileMedianBeats | None = None
+    patient_fields: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def n_leads(self) -> int:

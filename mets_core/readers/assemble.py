@@ -175,5 +175,6 @@ def build_record(raw: RawRecording) -> ECGRecord:
         derived_leads=derived,
         file_info=dict(raw.file_info),
         file_median_beats=median_beats,
+        patient_fields=dict(raw.patient_fields),
     )
     return record.validate()

@@ -42,6 +42,9 @@ class RawRecording:
         file_info: values the file states about itself (format, header comments).
         median_beats: the file's own representative beats, when it stores them; never mixed
             into `signal`.
+        patient_fields: patient identifiers the file states (name, ID, birth date), keyed by a
+            human-readable name. Never put into notes, file_info, logs or messages; excluded
+            from repr so a log line or traceback cannot print them.
     """
 
     signal: npt.NDArray[np.float64]
@@ -52,6 +55,7 @@ class RawRecording:
     notes: list[str] = field(default_factory=list)
     file_info: dict[str, str] = field(default_factory=dict)
     median_beats: RawMedianBeats | None = None
+    patient_fields: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 def ignored_rate_notes(stated_hz: float, entered_hz: float | None) -> list[str]:
