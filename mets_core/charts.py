@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 from mets_core.errors import ECGInputError, METSError
 from mets_core.leads import STANDARD_12_LEADS
 from mets_core.paper import RAW_COLOUR, TRACE_COLOUR, Paper, add_paper_axes, display_step
-from mets_core.record import ECGRecord
+from mets_core.record import ECGRecord, FileMedianBeats
 
 _PAPER = Paper(speed_mm_s=25.0, gain_mm_mv=10.0)
 
@@ -56,7 +56,11 @@ def plot_raw_vs_clean(record: ECGRecord, cleaned: ECGRecord, lead: str) -> go.Fi
 
 
 def plot_median_beats(
-    medians: dict[str, npt.NDArray[np.float32]], fs_hz: float, *, window_start_s: float = -0.25
+    medians: dict[str, npt.NDArray[np.float32]],
+    fs_hz: float,
+    *,
+    window_start_s: float = -0.25,
+    title: str = "Median beat per lead (aligned on lead II R-peaks)",
 ) -> go.Figure:
     """Median (representative) beat per lead, 12 small panels on ECG paper (3 rows x 4).
 
@@ -64,6 +68,7 @@ def plot_median_beats(
         medians: {lead: (W,) mV} from `mets_core.measurements.median_beats`.
         fs_hz: sampling rate in Hz.
         window_start_s: time of the first sample relative to the R-peak (the window start).
+        title: the figure title (say where the beats came from).
 
     Returns:
         The figure; x in s relative to the R-peak (0 = R), y in mV; absent leads say "missing".
@@ -88,10 +93,21 @@ def plot_median_beats(
         add_paper_axes(fig, _PAPER, [window_start_s, end_s], [low, high], axis_suffix=suffix)
         if name not in medians:
             fig.layout.annotations[i].text = f"{name} — missing"
-    fig.update_layout(title="Median beat per lead (aligned on lead II R-peaks)",
+    fig.update_layout(title=title,
                       plot_bgcolor="white", height=260 * n_rows,
                       margin={"l": 10, "r": 10, "t": 60, "b": 10})  # fmt: skip
     return fig
+
+
+def plot_file_median_beats(beats: FileMedianBeats) -> go.Figure:
+    """The median beats a file stores, on the same paper panels; x = time from the first sample.
+
+    Args:
+        beats: `ECGRecord.file_median_beats`, signal (L, W) in mV.
+    """
+    medians = dict(zip(beats.lead_names, beats.signal, strict=True))
+    title = f"Median beats stored in the file ({beats.description}); x: s from the first sample"
+    return plot_median_beats(medians, beats.fs_hz, window_start_s=0.0, title=title)
 
 
 def plot_scores(

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from mets_core.charts import (
     plot_confusion_matrix,
+    plot_file_median_beats,
     plot_lead_importance,
     plot_median_beats,
     plot_raw_vs_clean,
@@ -38,6 +39,7 @@ from mets_core.record import ECGRecord
 __all__ = [
     "plot_confusion_matrix",
     "plot_ecg_paper",
+    "plot_file_median_beats",
     "plot_lead_importance",
     "plot_median_beats",
     "plot_raw_vs_clean",

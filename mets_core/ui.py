@@ -1,9 +1,9 @@
 """Streamlit glue for the METS app: the only `mets_core` module that imports streamlit.
 
-It holds the session-state keys, reads the app's settings from the environment (METS_WEIGHTS,
-METS_DEVICE, METS_DATA_DIR), loads the model once per server process, and offers small helpers
-that every page uses. Per-patient data (records, rankings) lives in `st.session_state` only, never
-in a cache shared between users.
+It re-exports the session-state and widget keys of `ui_keys`, reads the app's settings from the
+environment (METS_WEIGHTS, METS_DEVICE, METS_DATA_DIR), loads the model once per server process,
+and offers small helpers that every page uses. Per-patient data (records, rankings) lives in
+`st.session_state` only, never in a cache shared between users.
 """
 
 from __future__ import annotations
@@ -20,54 +20,26 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from mets_core.errors import METSError
 from mets_core.exports import DISCLAIMER
+from mets_core.file_values import file_facts, file_statements
 from mets_core.record import ECGRecord
+from mets_core.ui_keys import *  # noqa: F403 (pages address every key as ui.KEY_... / ui.W_...)
+from mets_core.ui_keys import (
+    KEY_EXPLORE,
+    KEY_EXPLORE_SOURCE,
+    KEY_IMPORTANCE,
+    KEY_RANKING,
+    KEY_RANKING_SETTINGS,
+    KEY_RECORD,
+    KEY_RECORD_LABEL,
+    KEY_REFERENCE,
+    KEY_UPLOAD_ERROR,
+    W_CANDIDATES,
+    W_SHOW_PATIENT,
+)
 
 if TYPE_CHECKING:
     from mets_core.inference import LoadedModel
     from mets_core.zero_shot import Ranking
-
-# --- session-state keys (per user, never shared) ---
-KEY_RECORD = "mets.record"  # the ECGRecord in use
-KEY_RECORD_LABEL = "mets.record_label"  # what the user loaded, e.g. "Example: normal ECG"
-KEY_REFERENCE = "mets.reference"  # reference report/label of a dataset record, if known
-KEY_RANKING = "mets.ranking"  # the last Ranking for KEY_RECORD
-KEY_RANKING_SETTINGS = "mets.ranking_settings"  # candidates + template behind KEY_RANKING
-KEY_IMPORTANCE = "mets.lead_importance"  # {lead: score change} for the top candidate
-KEY_UPLOAD_SIGNATURE = "mets.upload_signature"  # file ids of the upload already read
-KEY_UPLOAD_ERROR = "mets.upload_error"  # why the last upload could not be read
-KEY_EXPLORE = "mets.explore"  # per-record predictions table of the explore page
-KEY_EXPLORE_SOURCE = "mets.explore_source"  # where KEY_EXPLORE came from (folder or CSV)
-
-# --- widget keys (explicit so AppTest and Playwright can address them) ---
-W_EXAMPLE = "w.example"
-W_LOAD_EXAMPLE = "w.load_example"
-W_UPLOAD = "w.upload"
-W_UPLOAD_FS = "w.upload_fs"
-W_PRESET = "w.preset"
-W_CANDIDATES = "w.candidates"
-W_TEMPLATE = "w.template"
-W_CENTER = "w.center"
-W_RANK = "w.rank"
-W_EXPLAIN = "w.explain"
-W_LAYOUT = "w.layout"
-W_SPEED = "w.speed"
-W_GAIN = "w.gain"
-W_TRACE = "w.trace"
-W_POWERLINE = "w.powerline"
-W_RPEAKS = "w.rpeaks"
-W_CALIPER_LEAD = "w.caliper_lead"
-W_DATA_DIR = "w.data_dir"
-W_TASK = "w.task"
-W_LOAD_RESULTS = "w.load_results"
-W_OPEN_ID = "w.open_id"
-W_MAX_RECORDS = "w.max_records"
-W_RUN_SPLIT = "w.run_split"
-W_RESULTS_CSV = "w.results_csv"
-W_ONLY_WRONG = "w.only_wrong"
-W_OPEN_RECORD = "w.open_record"
-W_DATASET = "w.dataset"
-W_MITBIH_DIR = "w.mitbih_dir"
-W_BEATS_PER_CLASS = "w.beats_per_class"
 
 ICON_ECG = ":material/monitor_heart:"  # Material icons ship with Streamlit; emoji fonts may not
 ICON_WARNING = ":material/warning:"
@@ -185,6 +157,7 @@ def set_record(record: ECGRecord, label: str, reference: str | None = None) -> N
     st.session_state[KEY_REFERENCE] = reference
     for key in (KEY_RANKING, KEY_RANKING_SETTINGS, KEY_IMPORTANCE, KEY_UPLOAD_ERROR):
         st.session_state.pop(key, None)
+    st.session_state[W_SHOW_PATIENT] = False  # a new record starts with its patient hidden
 
 
 def set_ranking(ranking: Ranking, candidates_text: str, template: str | None = None) -> None:
@@ -277,6 +250,31 @@ def predict_mitbih_with_progress(
     table = predict_mitbih_beats(model, Path(root).expanduser(), beats_per_class, 0, report)
     bar.empty()
     return table
+
+
+def show_file_statements(record: ECGRecord) -> None:
+    """The device's own statements and facts, labelled as the file's, not as METS output."""
+    statements = file_statements(record.file_info)
+    if statements:
+        st.markdown("**Statements in the file** (the recording device's, not METS's)")
+        st.markdown("\n".join(f"- {line}" for line in statements))
+    facts = file_facts(record.file_info)
+    if facts:
+        with st.expander("About the file (source: the file)"):
+            st.table(key_value_table(facts))
+
+
+def show_patient_fields(record: ECGRecord) -> None:
+    """Patient identifiers stated in the file: hidden until the user asks, never logged."""
+    if not record.patient_fields:
+        return
+    names = ", ".join(record.patient_fields)
+    if st.toggle(f"Show patient identifiers from the file ({names})", key=W_SHOW_PATIENT):
+        st.table(key_value_table(record.patient_fields))
+    st.caption(
+        "Patient identifiers are hidden by default. METS never logs or exports them and forgets "
+        "them when this browser session ends."
+    )
 
 
 def key_value_table(values: dict[str, object]) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from mets_core.errors import METSError
 from mets_core.io import load_record_from_uploads
 from mets_core.plotting import plot_ecg_paper
 from mets_core.quality import assess_leads
+from mets_core.readers import SUPPORTED_FORMATS_TEXT
 
 ui.page_setup("Load ECG")
 st.title("Load an ECG")
@@ -40,11 +41,7 @@ with tab_upload:
         accept_multiple_files=True,
         key=ui.W_UPLOAD,
     )
-    st.caption(
-        "Read: WFDB (.hea + .dat), .zip, CSV, NPY, MAT, EDF, GE MUSE XML, Philips XML, "
-        "HL7 aECG XML, DICOM waveform (SCP-ECG not yet). "
-        "Files stay in this browser session only."
-    )
+    st.caption(f"Read: {SUPPORTED_FORMATS_TEXT}. Files stay in this browser session only.")
     fs_hz = st.number_input(
         "Sampling rate in Hz (only for CSV / NPY files that do not state it)",
         min_value=0.0,
@@ -86,9 +83,8 @@ col_units.metric("Units", "mV")
 st.caption("Leads: " + ", ".join(record.lead_names))
 for note in record.notes:
     st.info(f"While reading: {note}")
-if record.file_info:
-    with st.expander("Values stated in the file (source: the file, not computed here)"):
-        st.table({"item": list(record.file_info), "value": list(record.file_info.values())})
+ui.show_patient_fields(record)
+ui.show_file_statements(record)
 
 st.markdown("**Signal quality per lead**")
 st.dataframe(exports.quality_table(assess_leads(record)), hide_index=True, key="quality_table")

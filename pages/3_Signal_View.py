@@ -7,9 +7,8 @@ from dataclasses import replace
 import streamlit as st
 
 import mets_core
-from mets_core import exports, measurements, ui
+from mets_core import exports, file_values, measurements, plotting, ui
 from mets_core.errors import METSError
-from mets_core.plotting import plot_ecg_paper, plot_median_beats, plot_raw_vs_clean
 from mets_core.quality import assess_leads
 
 CLEAN_METHOD = "neurokit"  # nk.ecg_clean: 0.5 Hz high-pass (baseline) + powerline notch
@@ -51,7 +50,7 @@ filter_text = (
     else f"neurokit2 ecg_clean ({CLEAN_METHOD}): 0.5 Hz high-pass, {powerline_hz} Hz powerline"
 )
 st.plotly_chart(
-    plot_ecg_paper(
+    plotting.plot_ecg_paper(
         record,
         layout=layout,
         speed_mm_s=speed_mm_s,
@@ -74,19 +73,22 @@ with tab_measure:
         result = measurements.measure_intervals(record, lead="II")
     except METSError as error:
         ui.show_error_and_stop(error)
-    from_file = [
-        {"measurement": name, "value": value, "source": "from the file"}
-        for name, value in record.file_info.items()
-    ]
-    st.dataframe(result.as_rows() + from_file, hide_index=True, key="measure_table")
+    rows = file_values.side_by_side(result, record.file_info)
+    st.dataframe(rows, hide_index=True, key="measure_table")
     ui.show_notes(result.notes, title="Measurement")
+    ui.show_file_statements(record)
 
 with tab_median:
-    try:
-        medians = measurements.median_beats(record)
-    except METSError as error:
-        ui.show_error_and_stop(error)
-    st.plotly_chart(plot_median_beats(medians, record.fs_hz), key="median_plot")
+    stored = record.file_median_beats
+    sources = ["Computed here from the rhythm", "Stored in the file"] if stored else None
+    if sources and st.radio("Median beats", sources, key=ui.W_MEDIAN_SOURCE) == sources[1]:
+        st.plotly_chart(plotting.plot_file_median_beats(stored), key="file_median_plot")
+    else:
+        try:
+            medians = measurements.median_beats(record)
+        except METSError as error:
+            ui.show_error_and_stop(error)
+        st.plotly_chart(plotting.plot_median_beats(medians, record.fs_hz), key="median_plot")
 
 with tab_caliper:
     st.caption(
@@ -95,7 +97,7 @@ with tab_caliper:
     )
     lead = st.selectbox("Lead", record.lead_names, key=ui.W_CALIPER_LEAD)
     event = st.plotly_chart(
-        plot_raw_vs_clean(record, cleaned, lead),
+        plotting.plot_raw_vs_clean(record, cleaned, lead),
         key="caliper_plot",
         on_select="rerun",
         selection_mode=("points", "box"),

@@ -4,8 +4,9 @@ MUSE stores 8 leads (I, II, V1-V6); III, aVR, aVL and aVF are derived later by t
 `assemble.build_record`, which notes it. Each lead carries `LeadAmplitudeUnitsPerBit` (e.g. 4.88)
 and `LeadAmplitudeUnits` (MICROVOLTS); the rate is `SampleBase` x 10^`SampleExponent`. The
 median beat (`WaveformType` Median) is never read as rhythm. `LeadDataCRC32`, when present, is
-checked. Device measurements and diagnosis statements go to `file_info`; patient demographics
-are never read. GE CardioSoft XML (`<CardiologyXML>`) is a different format, not handled here.
+checked. Device measurements and diagnosis statements go to `file_info`; the patient's name, ID,
+birth date, sex and age go only to `patient_fields` (hidden unless the user asks). GE CardioSoft
+XML (`<CardiologyXML>`) is a different format, read by `cardiosoft_reader`.
 """
 
 from __future__ import annotations
@@ -117,6 +118,34 @@ def _lead(lead: Element, name: str) -> tuple[str, npt.NDArray[np.float64], str |
     return label, samples * per_bit, _UNITS.get(unit_text, unit_text or None)
 
 
+def _patient_fields(root: Element) -> dict[str, str]:
+    """Patient identifiers from PatientDemographics (kept apart from everything else)."""
+    demographics = child(root, "PatientDemographics")
+    last, first = (child_text(demographics, tag) for tag in ("PatientLastName", "PatientFirstName"))
+    age, age_units = child_text(demographics, "PatientAge"), child_text(demographics, "AgeUnits")
+    fields = {
+        "name": ", ".join(part for part in (last, first) if part),
+        "patient ID": child_text(demographics, "PatientID") or "",
+        "birth date": child_text(demographics, "DateofBirth") or "",
+        "sex": (child_text(demographics, "Gender") or "").lower(),
+        "age": f"{age} {(age_units or '').lower()}".strip() if age else "",
+    }
+    return {key: value for key, value in fields.items() if value}
+
+
+def _statement_lines(diagnosis: Element | None) -> str:
+    """Diagnosis statements as the cart prints them: fragments joined, lines split at ENDSLINE."""
+    lines, current = [], ""
+    for statement in children(diagnosis, "DiagnosisStatement"):
+        text = child_text(statement, "StmtText") or ""
+        current = f"{current}{'' if text.startswith(',') else ' '}{text}".strip()
+        flags = {(flag.text or "").strip() for flag in children(statement, "StmtFlag")}
+        if "ENDSLINE" in flags and current:
+            lines.append(current)
+            current = ""
+    return "; ".join([*lines, current] if current else lines)
+
+
 def _file_info(root: Element) -> dict[str, str]:
     """Format, device measurements and statements as the file states them (no patient data)."""
     info = {"format": "GE MUSE XML"}
@@ -128,11 +157,7 @@ def _file_info(root: Element) -> dict[str, str]:
         value = child_text(measurements, tag)
         if value is not None:
             info[label] = value
-    statements = [
-        child_text(statement, "StmtText") or ""
-        for statement in children(child(root, "Diagnosis"), "DiagnosisStatement")
-    ]
-    text = " ".join(part for part in statements if part).replace(" ,", ",")
+    text = _statement_lines(child(root, "Diagnosis"))
     if text:
         info["diagnosis statements"] = text
     return info
@@ -174,4 +199,5 @@ def read_muse_xml(path: Path, fs_hz: float | None) -> RawRecording:
         notes=notes,
         file_info=_file_info(root),
         median_beats=_median_beats(root, path.name),
+        patient_fields=_patient_fields(root),
     )

@@ -1,0 +1,115 @@
+"""What a file states about itself: median beats, device measurements, statements, patient fields.
+
+Checked on the real GE MUSE sample (GPL-3.0, read from ../shared, never copied), through the
+same `load_record` the app and CLI use, and in the app with AppTest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import mets_core
+from mets_core import exports, file_values, measurements, ui
+from mets_core.readers.assemble import build_record
+from mets_core.readers.raw import RawMedianBeats, RawRecording
+
+REPO = Path(__file__).resolve().parents[1]
+MUSE = REPO.parent / "shared" / "data" / "formats" / "ge-muse-xml" / "egm_muse-sinus.xml"
+pytestmark = pytest.mark.skipif(not MUSE.exists(), reason=f"sample absent: {MUSE}")
+
+
+@pytest.fixture(scope="module")
+def muse() -> mets_core.ECGRecord:
+    return mets_core.load_record(MUSE)
+
+
+def _stated(rows: list[dict[str, str]], name: str) -> tuple[float, float]:
+    row = next(row for row in rows if row["measurement"] == name)
+    return float(row["computed here"].split()[0].rstrip("°")), float(
+        row["stated by the file"].split()[0].rstrip("°")
+    )
+
+
+def test_device_values_sit_beside_computed_ones_and_agree(muse: mets_core.ECGRecord) -> None:
+    rows = file_values.side_by_side(measurements.measure_intervals(muse), muse.file_info)
+    tolerance = {"Heart rate": 3.0, "PR": 20.0, "QRS": 20.0, "QRS axis (frontal)": 20.0}
+    for name, allowed in tolerance.items():
+        computed, stated = _stated(rows, name)
+        assert abs(computed - stated) <= allowed, (name, computed, stated)
+    device_only = {row["measurement"] for row in rows if row["computed here"] == "—"}
+    assert {"QTc", "P axis", "T axis"} <= device_only
+
+
+def test_statements_split_per_printed_line_and_facts_exclude_them(
+    muse: mets_core.ECGRecord,
+) -> None:
+    lines = file_values.file_statements(muse.file_info)
+    assert lines[0] == "Normal Sinus rhythm"
+    assert "Anterior infarct, age undetermined" in lines  # a fragment joined to its line
+    facts = file_values.file_facts(muse.file_info)
+    assert facts["format"] == "GE MUSE XML"
+    assert not set(facts) & (set(file_values.FILE_MEASUREMENTS) | {"diagnosis statements"})
+
+
+def test_median_beats_are_kept_apart_from_the_rhythm(muse: mets_core.ECGRecord) -> None:
+    beats = muse.file_median_beats
+    assert beats is not None and beats.lead_names == muse.lead_names
+    assert beats.signal.shape == (12, 600) and muse.signal.shape == (12, 5000)
+    assert set(beats.derived_leads) == {"III", "aVR", "aVL", "aVF"}  # 8 stored, as the rhythm
+    computed = measurements.median_beats(muse)["II"]
+    stored = beats.signal[beats.lead_names.index("II")]
+    lag = int(np.argmax(stored)) - int(np.argmax(computed))  # align the R-peaks
+    overlap = stored[max(lag, 0) : max(lag, 0) + computed.size - max(-lag, 0)]
+    part = computed[max(-lag, 0) : max(-lag, 0) + overlap.size]
+    assert np.corrcoef(overlap, part)[0, 1] > 0.9
+    assert any("median beats" in note and "never used as the rhythm" in note for note in muse.notes)
+
+
+def test_unreadable_median_beats_leave_the_rhythm_intact() -> None:
+    rhythm = np.sin(np.linspace(0, 60, 5000))[None] * 1000.0
+    beats = RawMedianBeats(np.ones((1, 600)), 500.0, ["pulse oximeter"], ["uV"], "test beats")
+    raw = RawRecording(rhythm, 500.0, ["II"], ["uV"], "x.xml", median_beats=beats)
+    record = build_record(raw)
+    assert record.file_median_beats is None and record.n_samples == 5000
+    assert any("median beats stored in the file were not used" in note for note in record.notes)
+
+
+def test_patient_fields_are_read_but_never_leak(muse: mets_core.ECGRecord) -> None:
+    assert muse.patient_fields["name"] == "DOE, JOHN" and muse.patient_fields["patient ID"]
+    leaks = [value for value in muse.patient_fields.values() if len(value) > 3]
+    summary = " ".join(exports.record_summary(muse).values())
+    for place in (repr(muse), " ".join(muse.notes), str(muse.file_info), summary):
+        assert not [value for value in leaks if value in place]
+
+
+def _signal_view(record: mets_core.ECGRecord) -> AppTest:
+    at = AppTest.from_file(str(REPO / "pages" / "3_Signal_View.py"), default_timeout=30)
+    at.session_state[ui.KEY_RECORD] = record
+    return at.run()
+
+
+def test_signal_view_offers_the_file_median_beats(muse: mets_core.ECGRecord) -> None:
+    at = _signal_view(muse)
+    assert not at.exception, at.exception
+    at.radio(key=ui.W_MEDIAN_SOURCE).set_value("Stored in the file").run()
+    assert not at.exception and not at.error
+    table = next(df.value for df in at.dataframe if "stated by the file" in df.value.columns)
+    assert (table["stated by the file"] != "—").sum() >= 5
+    plain = _signal_view(replace(muse, file_median_beats=None))
+    assert not [radio for radio in plain.radio if radio.key == ui.W_MEDIAN_SOURCE]
+
+
+def test_load_page_hides_the_patient_until_asked(muse: mets_core.ECGRecord) -> None:
+    at = AppTest.from_file(str(REPO / "pages" / "1_Load_ECG.py"), default_timeout=30)
+    at.session_state[ui.KEY_RECORD] = muse
+    at.run()
+    assert not at.exception, at.exception
+    shown = " ".join(str(table.value) for table in at.table)
+    assert "DOE" not in shown and "Normal Sinus rhythm" in " ".join(m.value for m in at.markdown)
+    at.toggle(key=ui.W_SHOW_PATIENT).set_value(True).run()
+    assert "DOE" in " ".join(str(table.value) for table in at.table)
