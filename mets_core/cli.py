@@ -44,7 +44,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
             candidates += handle.read().splitlines()
     ranking = rank(_load(args), record, candidates, template=args.template)
     if args.json:
-        print(json.dumps({"record": record.source, **ranking.to_dict()}, indent=2))
+        payload = {"record": record.source, "file_states": record.file_info, **ranking.to_dict()}
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
         return 0
     status = "trained" if ranking.weights.trained else "RANDOM-INIT (untrained)"
     print(
@@ -57,6 +58,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
         (ranking.uniformity_warning,) if ranking.uniformity_warning else ()
     ):
         print(f"note: {note}")
+    for key, value in record.file_info.items():  # the device's own values, never patient data
+        print(f"the file states: {key}: {value}")
     return 0
 
 

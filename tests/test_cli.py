@@ -39,6 +39,17 @@ def test_rank_mitbih_record_notes_resampling_and_missing_leads(capsys, tiny_weig
     assert "360 Hz -> 100 Hz" in notes and "missing leads" in notes and "MLII" in notes
 
 
+MUSE_XML = SHARED_DATA / "formats" / "ge-muse-xml" / "egm_muse-sinus.xml"
+
+
+@pytest.mark.skipif(not MUSE_XML.exists(), reason=f"sample absent: {MUSE_XML}")
+def test_rank_states_the_device_values_but_no_patient_data(capsys, tiny_weights):
+    out = _rank_json(capsys, MUSE_XML, tiny_weights)
+    assert out["file_states"]["ventricular rate (bpm)"] == "90"
+    assert "Normal Sinus rhythm" in out["file_states"]["diagnosis statements"]
+    assert "DOE" not in json.dumps(out) and "081486213" not in json.dumps(out)
+
+
 def test_info_reports_weights_text_model_and_versions(capsys, tiny_weights):
     assert main(["info", "--weights", str(tiny_weights), "--device", "cpu", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
