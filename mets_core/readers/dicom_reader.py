@@ -1,13 +1,15 @@
 """DICOM waveform (12-lead ECG, General ECG and Hemodynamic Waveform Storage) via `pydicom`.
 
 A file may hold several multiplex groups: the rhythm strip and a median beat (labelled
-"MEDIAN BEAT", WaveformOriginality DERIVED). Only the rhythm group is read: the group labelled
+"MEDIAN BEAT", WaveformOriginality DERIVED). The rhythm group is the signal: the group labelled
 RHYTHM when there is a label, else the longest ORIGINAL group; a median beat is never read as
-rhythm. `Dataset.waveform_array` applies ChannelSensitivity, the sensitivity correction factor
-and the channel baseline; the unit comes from ChannelSensitivityUnitsSequence (UCUM: uV, mV).
+rhythm but goes, with the same channel and unit rules, to `RawRecording.median_beats`.
+`Dataset.waveform_array` applies ChannelSensitivity, the sensitivity correction factor and the
+channel baseline; the unit comes from ChannelSensitivityUnitsSequence (UCUM: uV, mV).
 Lead labels come from the channel source code meaning ("Lead I (Einthoven)", "aVR") and are
-mapped by name later. Device measurements and statements from WaveformAnnotationSequence go to
-`file_info`; patient identifiers (name, ID, birth date) are never read.
+mapped by name later. Device measurements (coded concept + NumericValue + units, converted to
+the shared keys) and text statements from WaveformAnnotationSequence go to `file_info`; the
+patient's name, ID, birth date, sex and age go only to `patient_fields`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from mets_core.errors import ECGInputError
-from mets_core.readers.raw import RawRecording, ignored_rate_notes
+from mets_core.readers.device_measurements import add_measurement
+from mets_core.readers.patient_fields import (
+    birth_date_text,
+    dicom_age_text,
+    name_text,
+    patient_fields,
+    sex_text,
+    stated,
+)
+from mets_core.readers.raw import RawMedianBeats, RawRecording, ignored_rate_notes
 
 FORMAT_NAME = "DICOM waveform"
 _LABEL_DECORATION = re.compile(
@@ -33,10 +44,24 @@ _SOP_CLASSES: dict[str, str] = {
     "1.2.840.10008.5.1.4.1.1.9.1.2": "General ECG",
     "1.2.840.10008.5.1.4.1.1.9.2.1": "Hemodynamic",
 }
-# Annotation concept (lower case) -> name shown "from the file" (values as the file states them).
-_MEASUREMENTS: dict[str, str] = {
+# Annotation concept code (SCP-ECG or LOINC) -> shared file_info key.
+_MEASUREMENT_CODES: dict[str, str] = {
+    "5.10.2.5-1": "ventricular rate (bpm)", "8867-4": "ventricular rate (bpm)",
+    "5.10.2.1-3": "RR interval (ms)",
+    "5.13.5-7": "PR interval (ms)", "8625-6": "PR interval (ms)",
+    "5.13.5-9": "QRS duration (ms)", "8633-0": "QRS duration (ms)",
+    "5.13.5-11": "QT interval (ms)", "8634-8": "QT interval (ms)",
+    "5.10.2.5-5": "QTc (ms)", "8636-3": "QTc (ms)",
+    "5.10.3-11": "P axis (°)", "8626-4": "P axis (°)",
+    "5.10.3-13": "QRS axis (°)", "8632-2": "QRS axis (°)",
+    "5.10.3-15": "T axis (°)", "8638-1": "T axis (°)",
+}  # fmt: skip
+# Concept meaning (lower case) -> key, for files that use other coding schemes.
+_MEASUREMENT_MEANINGS: dict[str, str] = {
     "heart rate": "ventricular rate (bpm)",
     "ventricular rate": "ventricular rate (bpm)",
+    "ventricular heart rate": "ventricular rate (bpm)",
+    "atrial heart rate": "atrial rate (bpm)",
     "rr interval": "RR interval (ms)",
     "pr interval": "PR interval (ms)",
     "qrs duration": "QRS duration (ms)",
@@ -131,6 +156,11 @@ def _group_signal(dataset: Dataset, index: int, name: str) -> npt.NDArray[np.flo
     return np.asarray(samples, dtype=np.float64).T
 
 
+def _measurement_key(item: Dataset) -> str | None:
+    key = _MEASUREMENT_CODES.get(_code_value(item, "ConceptNameCodeSequence"))
+    return key or _MEASUREMENT_MEANINGS.get(_code_meaning(item, "ConceptNameCodeSequence").lower())
+
+
 def _file_info(dataset: Dataset, kind: str) -> dict[str, str]:
     """Format, device, measurements and statements as the file states them (no patient data)."""
     info = {"format": f"DICOM {kind} waveform"}
@@ -145,13 +175,60 @@ def _file_info(dataset: Dataset, kind: str) -> dict[str, str]:
         text = str(item.get("UnformattedTextValue", "") or "").strip()
         if text:
             statements.append(text)
-        label = _MEASUREMENTS.get(_code_meaning(item, "ConceptNameCodeSequence").lower())
-        value = item.get("NumericValue")
-        if label and value is not None and label not in info:
-            info[label] = str(value)
+        key, value = _measurement_key(item), item.get("NumericValue")
+        if key and value is not None:
+            unit = _code_value(item, "MeasurementUnitsCodeSequence")
+            add_measurement(info, key, value, unit)
     if statements:
         info["diagnosis statements"] = "; ".join(statements)
     return info
+
+
+def _patient_fields(dataset: Dataset) -> dict[str, str]:
+    """Patient identifiers from the Patient module (kept apart from everything else)."""
+    name = str(dataset.get("PatientName", "") or "").partition("=")[0]  # alphabetic group
+    family, _, rest = name.partition("^")
+    given, _, middle = rest.partition("^")
+    return patient_fields(
+        name=name_text(family, given, middle.partition("^")[0]),
+        patient_id=stated(str(dataset.get("PatientID", "") or "")),
+        birth_date=birth_date_text(str(dataset.get("PatientBirthDate", "") or "")),
+        sex=sex_text(str(dataset.get("PatientSex", "") or "")),
+        age=dicom_age_text(str(dataset.get("PatientAge", "") or "")),
+    )
+
+
+def _median_index(dataset: Dataset, rhythm_index: int) -> int | None:
+    groups = list(dataset.get("WaveformSequence", []))
+    found = [i for i, group in enumerate(groups) if i != rhythm_index and _is_median(group)]
+    return found[0] if found else None
+
+
+def _median_beats(
+    dataset: Dataset, rhythm_index: int, name: str
+) -> tuple[RawMedianBeats | None, list[str]]:
+    """The median-beat multiplex group as stored, or None (and a note when it is unreadable)."""
+    index = _median_index(dataset, rhythm_index)
+    if index is None:
+        return None, []
+    group = dataset.WaveformSequence[index]
+    rate_hz = float(group.get("SamplingFrequency", 0) or 0)
+    try:
+        signal = _group_signal(dataset, index, name)
+    except ECGInputError:
+        signal = np.empty((0, 0))
+    if rate_hz <= 0 or signal.size == 0:
+        return None, ["the file's median beats could not be decoded; they were left out"]
+    channels = [_channel(item, i) for i, item in enumerate(group.ChannelDefinitionSequence)]
+    label = str(group.get("MultiplexGroupLabel", "") or "").strip() or "unlabelled"
+    beats = RawMedianBeats(
+        signal=signal,
+        fs_hz=rate_hz,
+        channel_names=[channel[0] for channel in channels],
+        units=[channel[1] for channel in channels],
+        description=f"DICOM median beat (multiplex group {index + 1}: {label})",
+    )
+    return beats, []
 
 
 def read_dicom(path: Path, fs_hz: float | None) -> RawRecording:
@@ -162,7 +239,8 @@ def read_dicom(path: Path, fs_hz: float | None) -> RawRecording:
         fs_hz: ignored except for a note when it disagrees with the file's SamplingFrequency.
 
     Returns:
-        RawRecording with the group's channels (C, T) in their declared unit (uV or mV).
+        RawRecording with the group's channels (C, T) in their declared unit (uV or mV), the
+        median-beat group (when stored) as `median_beats`, and `patient_fields`.
 
     Raises:
         ECGInputError: unreadable DICOM, not a waveform SOP class, only median beats, no rate,
@@ -180,12 +258,15 @@ def read_dicom(path: Path, fs_hz: float | None) -> RawRecording:
     label = str(group.get("MultiplexGroupLabel", "") or "").strip() or "unlabelled"
     notes = [f"read as DICOM {kind} waveform (multiplex group {index + 1}: {label})"]
     notes += ignored_rate_notes(rate_hz, fs_hz)
+    median_beats, median_notes = _median_beats(dataset, index, path.name)
     return RawRecording(
         signal=signal,
         fs_hz=rate_hz,
         channel_names=[channel[0] for channel in channels],
         units=[channel[1] for channel in channels],
         source=path.name,
-        notes=notes,
+        notes=notes + median_notes,
         file_info=_file_info(dataset, kind),
+        median_beats=median_beats,
+        patient_fields=_patient_fields(dataset),
     )

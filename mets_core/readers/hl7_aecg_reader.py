@@ -1,12 +1,14 @@
 """HL7 v3 annotated ECG (FDA aECG, `<AnnotatedECG xmlns="urn:hl7-org:v3">`).
 
-Only the rhythm series is read (`series/code` RHYTHM, else the first series); the representative
-(median) beat lives in a nested `derivedSeries` and is never mixed into the rhythm signal. Each
+The signal is the rhythm series (`series/code` RHYTHM, else the first series); the
+representative (median) beats live in a nested `derivedSeries` (code REPRESENTATIVE_BEAT) and go
+to `RawRecording.median_beats`, never into the rhythm signal. Each
 lead sequence is `value = origin + scale * digit`, with its own `scale` and `origin` (value and
 unit, e.g. 5 uV): files converted from other formats use different scales per series, so the
 scale is always read per sequence. The time sequence's `increment` (seconds) gives the rate.
-Lead codes such as `MDC_ECG_LEAD_AVR` are mapped by name. Subject and patient elements are
-never read.
+Lead codes such as `MDC_ECG_LEAD_AVR` are mapped by name. Global measurements and statements
+from the annotation sets go to `file_info`, the trial subject's identifiers only to
+`patient_fields` (see `hl7_aecg_annotations`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import numpy as np
 import numpy.typing as npt
 
 from mets_core.errors import ECGInputError
-from mets_core.readers.raw import RawRecording, ignored_rate_notes
+from mets_core.readers.beat_padding import fill_note, trailing_fill_samples
+from mets_core.readers.hl7_aecg_annotations import annotation_info, subject_patient_fields
+from mets_core.readers.raw import RawMedianBeats, RawRecording, ignored_rate_notes
 from mets_core.readers.units import millivolts_per_unit
 from mets_core.readers.xml_parse import child, children, parse_xml
 
@@ -39,6 +43,16 @@ def _rhythm_series(root: Element, name: str) -> Element:
         raise ECGInputError(f"{name} is HL7 aECG XML but holds no waveform series.")
     rhythm = [found for found in series if _code(found).upper() == "RHYTHM"]
     return (rhythm or series)[0]
+
+
+def _representative_series(rhythm: Element) -> Element | None:
+    """The rhythm series' derivedSeries coded REPRESENTATIVE_BEAT, or None."""
+    derived = [
+        found
+        for derivation in children(rhythm, "derivation")
+        for found in children(derivation, "derivedSeries")
+    ]
+    return next((found for found in derived if _code(found).upper() == "REPRESENTATIVE_BEAT"), None)
 
 
 def _sequences(series: Element) -> list[Element]:
@@ -86,8 +100,10 @@ def _sampling_rate_hz(time_sequence: Element | None, name: str) -> float:
     return round(1.0 / step_s, 6)
 
 
-def _lead(sequence: Element, name: str) -> tuple[str, npt.NDArray[np.float64], float]:
-    """(label, samples in mV, scale in uV) of one lead sequence."""
+def _lead(
+    sequence: Element, name: str
+) -> tuple[str, npt.NDArray[np.float64], float, npt.NDArray[np.float64]]:
+    """(label, samples in mV, scale in uV, stored digits) of one lead sequence."""
     value = child(sequence, "value")
     digits = child(value, "digits")
     text = (digits.text or "") if digits is not None else ""
@@ -99,7 +115,43 @@ def _lead(sequence: Element, name: str) -> tuple[str, npt.NDArray[np.float64], f
     scale_mv = _quantity_mv(child(value, "scale"), "scale", name)
     origin_mv = _quantity_mv(child(value, "origin"), "origin", name)
     short = label[len(_LEAD_PREFIX) :] if label.upper().startswith(_LEAD_PREFIX) else label
-    return short, origin_mv + scale_mv * raw, scale_mv * 1000.0
+    return short, origin_mv + scale_mv * raw, scale_mv * 1000.0, raw
+
+
+def _series_leads(
+    series: Element, name: str
+) -> tuple[float, list[tuple[str, npt.NDArray[np.float64], float, npt.NDArray[np.float64]]]]:
+    """(rate in Hz, non-empty leads) of one series, each lead with its own scale."""
+    sequences = _sequences(series)
+    time_sequence = next((s for s in sequences if _code(s).upper().startswith("TIME_")), None)
+    rate_hz = _sampling_rate_hz(time_sequence, name)
+    leads = [_lead(s, name) for s in sequences if s is not time_sequence]
+    return rate_hz, [lead for lead in leads if lead[1].size]
+
+
+def _median_beats(
+    representative: Element | None, name: str
+) -> tuple[RawMedianBeats | None, list[str]]:
+    """The representative-beat series in mV (its own scale and rate), or None and a note."""
+    if representative is None:
+        return None, []
+    try:
+        rate_hz, leads = _series_leads(representative, name)
+    except ECGInputError:
+        leads = []
+    if not leads or len({lead[1].size for lead in leads}) != 1:
+        return None, ["the file's representative beats could not be read; they were left out"]
+    fill = trailing_fill_samples(np.stack([lead[3] for lead in leads]))
+    kept = leads[0][1].size - fill
+    if kept == 0:
+        return None, ["the file's representative beats hold only fill values (no data)"]
+    return RawMedianBeats(
+        signal=np.stack([lead[1][:kept] for lead in leads]),
+        fs_hz=rate_hz,
+        channel_names=[lead[0] for lead in leads],
+        units=["mV"] * len(leads),
+        description="HL7 aECG representative beat series",
+    ), fill_note(fill, kept, rate_hz)
 
 
 def read_hl7_aecg(path: Path, fs_hz: float | None) -> RawRecording:
@@ -110,18 +162,16 @@ def read_hl7_aecg(path: Path, fs_hz: float | None) -> RawRecording:
         fs_hz: ignored except for a note when it disagrees with the file's rate.
 
     Returns:
-        RawRecording with (C, T) samples in mV, lead labels without the `MDC_ECG_LEAD_` prefix.
+        RawRecording with (C, T) samples in mV, lead labels without the `MDC_ECG_LEAD_` prefix,
+        the representative beats (when stored) as `median_beats`, and `patient_fields`.
 
     Raises:
         ECGInputError: malformed XML, no rhythm series, missing increment or scale, leads of
             different lengths.
     """
     root = parse_xml(path, FORMAT_NAME)
-    sequences = _sequences(_rhythm_series(root, path.name))
-    time_sequence = next((s for s in sequences if _code(s).upper().startswith("TIME_")), None)
-    rate_hz = _sampling_rate_hz(time_sequence, path.name)
-    leads = [_lead(s, path.name) for s in sequences if s is not time_sequence]
-    leads = [lead for lead in leads if lead[1].size]
+    rhythm = _rhythm_series(root, path.name)
+    rate_hz, leads = _series_leads(rhythm, path.name)
     if not leads:
         raise ECGInputError(f"{path.name} is HL7 aECG XML but its rhythm series holds no leads.")
     lengths = {lead[1].size for lead in leads}
@@ -133,12 +183,16 @@ def read_hl7_aecg(path: Path, fs_hz: float | None) -> RawRecording:
     scales = ", ".join(f"{scale:g}" for scale in sorted({lead[2] for lead in leads}))
     notes = [f"read as HL7 aECG XML (rhythm series, scale {scales} µV per digit)"]
     notes += ignored_rate_notes(rate_hz, fs_hz)
+    representative = _representative_series(rhythm)
+    median_beats, median_notes = _median_beats(representative, path.name)
     return RawRecording(
         signal=np.stack([lead[1] for lead in leads]),
         fs_hz=rate_hz,
         channel_names=[lead[0] for lead in leads],
         units=["mV"] * len(leads),
         source=path.name,
-        notes=notes,
-        file_info={"format": "HL7 aECG XML"},
+        notes=notes + median_notes,
+        file_info={"format": "HL7 aECG XML", **annotation_info(rhythm, representative)},
+        median_beats=median_beats,
+        patient_fields=subject_patient_fields(root),
     )
