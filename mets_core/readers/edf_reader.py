@@ -85,6 +85,8 @@ def read_edf(path: Path, fs_hz: float | None) -> RawRecording:
         notes.insert(0, f"dropped channels that are not ECG leads: {', '.join(others)}")
     notes += ignored_rate_notes(rate, fs_hz)
     kind = "EDF+" if str(edf.reserved).startswith("EDF+") else "EDF"
+    record_s = float(edf.data_record_duration)
+    notes.insert(0, f"read as {kind} ({len(ecg)} ECG channels, data records of {record_s:g} s)")
     return RawRecording(
         signal=data,
         fs_hz=rate,
