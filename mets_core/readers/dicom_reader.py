@@ -22,8 +22,10 @@ import numpy.typing as npt
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.waveforms.numpy_handler import multiplex_array
 
 from mets_core.errors import ECGInputError
+from mets_core.readers.beat_padding import fill_note, trailing_fill_samples
 from mets_core.readers.device_measurements import add_measurement
 from mets_core.readers.patient_fields import (
     birth_date_text,
@@ -207,7 +209,7 @@ def _median_index(dataset: Dataset, rhythm_index: int) -> int | None:
 def _median_beats(
     dataset: Dataset, rhythm_index: int, name: str
 ) -> tuple[RawMedianBeats | None, list[str]]:
-    """The median-beat multiplex group as stored, or None (and a note when it is unreadable)."""
+    """The median-beat multiplex group as stored (fill padding cut), or None and a note."""
     index = _median_index(dataset, rhythm_index)
     if index is None:
         return None, []
@@ -215,20 +217,22 @@ def _median_beats(
     rate_hz = float(group.get("SamplingFrequency", 0) or 0)
     try:
         signal = _group_signal(dataset, index, name)
-    except ECGInputError:
-        signal = np.empty((0, 0))
-    if rate_hz <= 0 or signal.size == 0:
+        digits = np.asarray(multiplex_array(dataset, index, as_raw=True), dtype=np.float64).T
+    except (ECGInputError, AttributeError, KeyError, ValueError, TypeError):
+        signal = digits = np.empty((0, 0))
+    kept = signal.shape[1] - trailing_fill_samples(digits) if digits.shape == signal.shape else 0
+    if rate_hz <= 0 or kept <= 0:
         return None, ["the file's median beats could not be decoded; they were left out"]
     channels = [_channel(item, i) for i, item in enumerate(group.ChannelDefinitionSequence)]
     label = str(group.get("MultiplexGroupLabel", "") or "").strip() or "unlabelled"
     beats = RawMedianBeats(
-        signal=signal,
+        signal=signal[:, :kept],
         fs_hz=rate_hz,
         channel_names=[channel[0] for channel in channels],
         units=[channel[1] for channel in channels],
         description=f"DICOM median beat (multiplex group {index + 1}: {label})",
     )
-    return beats, []
+    return beats, fill_note(signal.shape[1] - kept, kept, rate_hz)
 
 
 def read_dicom(path: Path, fs_hz: float | None) -> RawRecording:
