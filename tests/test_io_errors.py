@@ -101,7 +101,7 @@ def test_hea_that_is_not_a_wfdb_header(tmp_path):
         ("ecg.npy", b"I,II\n1,2\n3,4\n", "holds plain text"),
         ("ecg.edf", b"x" * 300, "does not start like one"),
         ("report.docx", b"just some words", "file type '.docx' is not supported"),
-        ("ecg.xml", b"<?xml version='1.0'?><CardiologyXML/>", "GE CardioSoft XML.*cannot read yet"),
+        ("ecg.xml", b"<?xml version='1.0'?><CardiologyXML/>", "CardioSoft.*no 10-s rhythm strip"),
         ("ecg.xml", b"<?xml version='1.0'?><RestingECG/>", "GE MUSE XML but has no rhythm"),
         ("scan.png", b"\x89PNG\r\n\x1a\n" + bytes(100), "an image"),
     ],

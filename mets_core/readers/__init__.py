@@ -1,6 +1,6 @@
 """ECG file readers, one module per format, chosen by content first and file name second.
 
-To add a format (SCP-ECG, CardioSoft XML, ...): write a module with
+To add a format: write a module with
 `read_<format>(path, fs_hz) -> RawRecording` and add one `Reader` line to `READERS`. Everything
 after reading (lead names, units, derived leads, checks) happens once in `assemble.build_record`.
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mets_core.errors import ECGInputError
 from mets_core.readers import sniff
+from mets_core.readers.cardiosoft_reader import is_cardiosoft_xml, read_cardiosoft_xml
 from mets_core.readers.dicom_reader import read_dicom
 from mets_core.readers.edf_reader import read_edf
 from mets_core.readers.hl7_aecg_reader import read_hl7_aecg
@@ -51,6 +52,7 @@ READERS: tuple[Reader, ...] = (
     Reader("HL7 aECG XML", (), read_hl7_aecg, sniff.is_hl7_aecg),
     Reader("GE MUSE XML", (), read_muse_xml, sniff.is_muse_xml),
     Reader("Philips XML", (), read_philips_xml, sniff.is_philips_xml),
+    Reader("GE CardioSoft XML", (), read_cardiosoft_xml, is_cardiosoft_xml),
     Reader("MATLAB (PhysioNet/CinC)", (".mat",), read_mat, sniff.is_matlab, needs_text=False),
     Reader("WFDB header", (".hea",), read_wfdb, needs_text=True),
     Reader("WFDB signal", (".dat",), read_wfdb, needs_text=False),
@@ -58,8 +60,8 @@ READERS: tuple[Reader, ...] = (
 )
 SUPPORTED_FORMATS_TEXT = (
     "WFDB (.hea with its .dat), PhysioNet/CinC .mat with its .hea, CSV/TSV/TXT with a header row "
-    "of lead names, NumPy .npy, EDF/EDF+ (.edf), HL7 aECG XML, GE MUSE XML, Philips "
-    "Sierra/PageWriter XML, DICOM ECG waveform (.dcm), or a .zip holding one of these"
+    "of lead names, NumPy .npy, EDF/EDF+ (.edf), HL7 aECG XML, GE MUSE XML, GE CardioSoft XML, "
+    "Philips Sierra/PageWriter XML, DICOM ECG waveform (.dcm), or a .zip holding one of these"
 )
 
 
@@ -90,8 +92,8 @@ def choose_reader(path: Path) -> Reader:
     """Pick the reader for a file: by signature bytes first, then by extension plus a content check.
 
     Raises:
-        ECGInputError: an empty file, a recognised but unsupported format (CardioSoft
-            XML, SCP-ECG, ...), an unknown type, or content that contradicts the name.
+        ECGInputError: an empty file, a recognised but unsupported format (a PDF, an image,
+            BDF, ...), an unknown type, or content that contradicts the name.
     """
     if path.stat().st_size == 0:
         raise ECGInputError(f"{path.name} is empty (0 bytes). Upload the ECG file again.")

@@ -8,10 +8,6 @@ from pathlib import Path
 HEAD_BYTES = 8192
 _XML_ROOT = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 _XML_SKIPPED = re.compile(r"<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>", re.DOTALL)
-# Root elements of XML ECG exports that METS recognises but cannot read yet.
-_UNSUPPORTED_XML_ROOTS: dict[str, str] = {
-    "CardiologyXML": "a GE CardioSoft XML export (<CardiologyXML>)",
-}
 
 # Formats recognised by their signature but not readable yet: (test, description for the user).
 _NOT_YET_SUPPORTED: tuple[tuple[str, str], ...] = (
@@ -100,7 +96,7 @@ def is_hl7_aecg(head: bytes) -> bool:
 
 
 def is_muse_xml(head: bytes) -> bool:
-    """GE MUSE XML: root element <RestingECG> (CardioSoft's <CardiologyXML> is different)."""
+    """GE MUSE XML: root element <RestingECG> (CardioSoft's <CardiologyXML> is another format)."""
     return xml_root_name(head) == "RestingECG"
 
 
@@ -111,8 +107,6 @@ def is_philips_xml(head: bytes) -> bool:
 
 def _describe_xml(head: bytes) -> str:
     root = xml_root_name(head)
-    if root in _UNSUPPORTED_XML_ROOTS:
-        return _UNSUPPORTED_XML_ROOTS[root]
     shown = f" (root element <{root}>)" if root else ""
     return f"an XML file that is not a supported ECG export{shown}"
 
