@@ -131,24 +131,26 @@ def _restore_rhythm(
     sections: dict[int, Section],
     residual_nv: npt.NDArray[np.float64],
     reference: tuple[npt.NDArray[np.float64], float] | None,
-    leads: LeadTable,
+    rate_hz: float,
     name: str,
 ) -> str:
     """Add the reference beat back in place; returns the note saying so."""
-    fs_hz = 1e6 / parse_sample_data(sections[6].body, len(leads.codes), 6, name).interval_us
-    if reference is None or not np.isclose(reference[1], fs_hz):
+    if reference is None or not np.isclose(reference[1], rate_hz):
         raise not_conformant(
             name,
             "its rhythm was stored minus a reference beat, but the reference beat (sections "
             "4 and 5) is missing or has a different sampling rate",
         )
     qrs = parse_qrs_locations(sections[4].body, name)
-    added = add_reference_beat(residual_nv, reference[0], qrs, leads.starts[0])
+    lead_start = parse_lead_table(sections[3].body, name).starts[0]
+    added = add_reference_beat(residual_nv, reference[0], qrs, lead_start)
     return f"the reference beat was added back at {added} QRS complexes, as the file requires"
 
 
-def _file_info(sections: dict[int, Section], rhythm: SampleData, tables: Tables) -> dict[str, str]:
-    tags = scp_tags.read_tags(sections[1].body) if 1 in sections else {}
+def _file_info(
+    sections: dict[int, Section], tags: dict[int, bytes], rhythm: SampleData, tables: Tables
+) -> dict[str, str]:
+    """Format, version, encoding, device, measurements and statements (no patient data)."""
     info = {
         "format": "SCP-ECG",
         "SCP-ECG protocol version": version_text(sections[0].protocol_version),
@@ -189,9 +191,9 @@ def read_scp_ecg(path: Path, fs_hz: float | None) -> RawRecording:
     stored, notes = _rhythm(rhythm, leads, tables, name)
     reference = _reference_beat(sections, leads, tables, name)
     signal_nv = stored.astype(np.float64) * rhythm.avm_nv
-    if leads.reference_beat_subtracted:
-        notes.append(_restore_rhythm(sections, signal_nv, reference, leads, name))
     rate_hz = 1e6 / rhythm.interval_us
+    if leads.reference_beat_subtracted:
+        notes.append(_restore_rhythm(sections, signal_nv, reference, rate_hz, name))
     coding = "Huffman-coded" if tables else "uncompressed"
     notes.insert(
         0,
@@ -207,7 +209,7 @@ def read_scp_ecg(path: Path, fs_hz: float | None) -> RawRecording:
         units=["uV"] * len(leads.codes),
         source=name,
         notes=notes,
-        file_info=_file_info(sections, rhythm, tables),
+        file_info=_file_info(sections, tags, rhythm, tables),
         median_beats=_median_beats(reference, leads),
         patient_fields=scp_tags.patient_fields(tags),
     )
