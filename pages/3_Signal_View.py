@@ -11,7 +11,7 @@ from mets_core import exports, file_values, measurements, plotting, ui
 from mets_core.errors import METSError
 from mets_core.quality import assess_leads
 
-CLEAN_METHOD = "neurokit"  # nk.ecg_clean: 0.5 Hz high-pass (baseline) + powerline notch
+CLEAN_METHOD = "diagnostic"  # neurokit2 0.5 Hz high-pass + a mains notch: QRS amplitudes kept
 
 ui.page_setup("Signal view")
 st.title("Signal view")
@@ -47,7 +47,7 @@ except METSError as error:
 filter_text = (
     "raw signal, no filter"
     if trace == "Raw"
-    else f"neurokit2 ecg_clean ({CLEAN_METHOD}): 0.5 Hz high-pass, {powerline_hz} Hz powerline"
+    else f"0.5 Hz high-pass (neurokit2 Butterworth) + {powerline_hz} Hz notch, QRS height kept"
 )
 st.plotly_chart(
     plotting.plot_ecg_paper(

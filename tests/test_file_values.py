@@ -19,7 +19,8 @@ from mets_core.readers.assemble import build_record
 from mets_core.readers.raw import RawMedianBeats, RawRecording
 
 REPO = Path(__file__).resolve().parents[1]
-MUSE = REPO.parent / "shared" / "data" / "formats" / "ge-muse-xml" / "egm_muse-sinus.xml"
+FORMATS = REPO.parent / "shared" / "data" / "formats"
+MUSE = FORMATS / "ge-muse-xml" / "egm_muse-sinus.xml"
 pytestmark = pytest.mark.skipif(not MUSE.exists(), reason=f"sample absent: {MUSE}")
 
 
@@ -68,6 +69,26 @@ def test_median_beats_are_kept_apart_from_the_rhythm(muse: mets_core.ECGRecord) 
     part = computed[max(-lag, 0) : max(-lag, 0) + overlap.size]
     assert np.corrcoef(overlap, part)[0, 1] > 0.9
     assert any("median beats" in note and "never used as the rhythm" in note for note in muse.notes)
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "ge-muse-xml/egm_muse-sinus.xml",
+        "ge-cardiosoft-xml/ecgprocess_example-XML1.xml",
+        "hl7-aecg/hl7_example_aECG.xml",
+        "dicom-ecg/pydicom_waveform_ecg.dcm",
+    ],
+)
+def test_our_median_beats_keep_the_qrs_height_the_device_measured(relative: str) -> None:
+    # A low-pass hidden in the cleaning (NeuroKit's powerline moving average) shrank these by
+    # 15-35 %; the device's own median beats are the reference for amplitude.
+    record = mets_core.load_record(FORMATS / relative)
+    stored = record.file_median_beats
+    ours = measurements.median_beats(record)
+    ratios = [np.ptp(ours[lead]) / np.ptp(stored.signal[i]) for i, lead in
+              enumerate(stored.lead_names) if np.ptp(stored.signal[i]) > 0.5]  # fmt: skip
+    assert len(ratios) >= 4 and 0.9 < float(np.median(ratios)) < 1.1, ratios
 
 
 def test_unreadable_median_beats_leave_the_rhythm_intact() -> None:
