@@ -38,7 +38,9 @@ EXPECTED: dict[str, tuple[float, float]] = {
     "hl7-aecg/sierra_ad4d3d80-d165_1-04_converted.xml": (500, 11.0),
     "hl7-aecg/calecg_hl7aecg-Example2.xml": (1000, 10.0),
     "scp-ecg/ecgtoolkit_Example.scp": (500, 10.0),
-    "scp-ecg/contec_0000050.ECG.scp": (800, 37855 / 800),
+    # Section 3 states 37,855 samples per lead, but its converter capped the stored bytes at the
+    # 16-bit limit: 32,767 samples are in the file (the reader notes the rest is missing).
+    "scp-ecg/contec_0000050.ECG.scp": (800, 32767 / 800),
     "edf/contec_0000050.ECG.edf": (800, 37855 / 800),
     "ge-cardiosoft-xml/ecgprocess_example-XML1.xml": (500, 10.0),
 }

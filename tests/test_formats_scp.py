@@ -144,7 +144,8 @@ def test_patient_fields_are_read_and_kept_out_of_everything_else():
     raw = read_scp_ecg(EXAMPLE, None)
     record = build_record(raw)
     assert record.patient_fields == {
-        "name": "Clark", "patient ID": "SBJ-123", "birth date": "1953-05-08", "sex": "male"
+        "name": "Clark", "patient ID": "SBJ-123", "birth date": "1953-05-08", "sex": "male",
+        "acquired": "2002-11-22 09:10:00",  # a date of service is hidden with the identifiers
     }  # fmt: skip
     shown = " ".join([*record.notes, *record.file_info.values(), repr(record), repr(raw)])
     for value in record.patient_fields.values():

@@ -21,6 +21,7 @@ from mets_core.readers.muse_reader import read_muse_xml
 from mets_core.readers.numpy_reader import read_npy
 from mets_core.readers.philips_reader import read_philips_xml
 from mets_core.readers.raw import RawRecording
+from mets_core.readers.scp_reader import is_scp_ecg, read_scp_ecg
 from mets_core.readers.table_reader import read_table
 from mets_core.readers.wfdb_reader import read_mat, read_wfdb
 
@@ -49,6 +50,7 @@ READERS: tuple[Reader, ...] = (
     Reader("NumPy array", (".npy",), read_npy, sniff.is_npy, needs_text=False),
     Reader("EDF/EDF+", (".edf",), read_edf, sniff.is_edf),
     Reader("DICOM waveform", (".dcm",), read_dicom, sniff.is_dicom, needs_text=False),
+    Reader("SCP-ECG", (".scp",), read_scp_ecg, is_scp_ecg, needs_text=False),
     Reader("HL7 aECG XML", (), read_hl7_aecg, sniff.is_hl7_aecg),
     Reader("GE MUSE XML", (), read_muse_xml, sniff.is_muse_xml),
     Reader("Philips XML", (), read_philips_xml, sniff.is_philips_xml),
@@ -61,7 +63,8 @@ READERS: tuple[Reader, ...] = (
 SUPPORTED_FORMATS_TEXT = (
     "WFDB (.hea with its .dat), PhysioNet/CinC .mat with its .hea, CSV/TSV/TXT with a header row "
     "of lead names, NumPy .npy, EDF/EDF+ (.edf), HL7 aECG XML, GE MUSE XML, GE CardioSoft XML, "
-    "Philips Sierra/PageWriter XML, DICOM ECG waveform (.dcm), or a .zip holding one of these"
+    "Philips Sierra/PageWriter XML, DICOM ECG waveform (.dcm), SCP-ECG (.scp), or a .zip holding "
+    "one of these"
 )
 
 

@@ -45,7 +45,11 @@ def _date(value: bytes | None) -> str:
 
 
 def patient_fields(tags: dict[int, bytes]) -> dict[str, str]:
-    """Name (tags 0 and 1), patient ID (2), age (4), birth date (5), sex (8), where stated."""
+    """Name (0, 1), patient ID (2), age (4), birth date (5), sex (8), acquisition date (25, 26).
+
+    The acquisition date and time are kept here, hidden with the identifiers, because a date of
+    service identifies a patient as much as a birth date does.
+    """
     last, first = _text(tags.get(0, b"")), _text(tags.get(1, b""))
     age = ""
     if len(tags.get(4, b"")) >= 3:
@@ -57,8 +61,15 @@ def patient_fields(tags: dict[int, bytes]) -> dict[str, str]:
         "birth date": _date(tags.get(5)),
         "sex": _SEX.get(tags.get(8, b"\x00")[0] if tags.get(8) else 0, ""),
         "age": age,
+        "acquired": _acquired(tags),
     }
     return {key: value for key, value in fields.items() if value}
+
+
+def _acquired(tags: dict[int, bytes]) -> str:
+    date, time = _date(tags.get(25)), tags.get(26, b"")
+    clock = ":".join(f"{part:02d}" for part in time[:3]) if len(time) >= 3 else ""
+    return f"{date} {clock}".strip() if date else ""
 
 
 def _device(value: bytes) -> dict[str, str]:
@@ -83,12 +94,8 @@ def _device(value: bytes) -> dict[str, str]:
 
 
 def device_info(tags: dict[int, bytes]) -> dict[str, str]:
-    """Device, acquisition date/time and filters from section 1 (no patient data)."""
+    """Device and filters from section 1 (no patient data, no acquisition date)."""
     info = _device(tags.get(14, b""))
-    date, time = _date(tags.get(25)), tags.get(26, b"")
-    if date:
-        clock = ":".join(f"{part:02d}" for part in time[:3]) if len(time) >= 3 else ""
-        info["acquired"] = f"{date} {clock}".strip()
     if len(tags.get(27, b"")) >= 2 and struct.unpack_from("<H", tags[27])[0]:
         info["high-pass filter (Hz)"] = f"{struct.unpack_from('<H', tags[27])[0] / 100:g}"
     if len(tags.get(28, b"")) >= 2 and struct.unpack_from("<H", tags[28])[0]:

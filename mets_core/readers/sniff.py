@@ -11,7 +11,6 @@ _XML_SKIPPED = re.compile(r"<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>"
 
 # Formats recognised by their signature but not readable yet: (test, description for the user).
 _NOT_YET_SUPPORTED: tuple[tuple[str, str], ...] = (
-    ("scp", "an SCP-ECG file"),
     ("xml", "XML"),  # described by its root element in `_describe_xml`
     ("bdf", "a BioSemi BDF file"),
     ("pdf", "a PDF document (a printed ECG, not the signal)"),
@@ -114,7 +113,6 @@ def _describe_xml(head: bytes) -> str:
 def _has_signature(kind: str, head: bytes) -> bool:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     tests = {
-        "scp": head[16:22] == b"SCPECG",
         "xml": xml_root_name(head) is not None
         or (stripped.startswith((b"<?xml", b"<")) and looks_like_text(head)),
         "bdf": head.startswith(b"\xffBIOSEMI"),
@@ -125,7 +123,7 @@ def _has_signature(kind: str, head: bytes) -> bool:
 
 
 def describe_unsupported(head: bytes) -> str | None:
-    """Name a recognised-but-unsupported format ("an SCP-ECG file"), or None."""
+    """Name a recognised-but-unsupported format ("a PDF document ..."), or None."""
     for kind, description in _NOT_YET_SUPPORTED:
         if _has_signature(kind, head):
             return _describe_xml(head) if kind == "xml" else description
