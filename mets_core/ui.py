@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from mets_core.inference import LoadedModel
     from mets_core.zero_shot import Ranking
 
+_KEY_SIDEBAR_SLOT = "mets.sidebar_slot"  # this run's sidebar placeholder for the record in use
 ICON_ECG = ":material/monitor_heart:"  # Material icons ship with Streamlit; emoji fonts may not
 ICON_WARNING = ":material/warning:"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +80,17 @@ def page_setup(title: str) -> None:
     st.set_page_config(page_title=f"METS · {title}", page_icon=ICON_ECG, layout="wide")
     with st.sidebar:
         st.caption(DISCLAIMER)
-        record = st.session_state.get(KEY_RECORD)
+        st.session_state[_KEY_SIDEBAR_SLOT] = st.empty()
+    _show_record_in_sidebar()
+
+
+def _show_record_in_sidebar() -> None:
+    """Draw the sidebar's "ECG in use"; redrawn when the record changes later in the same run."""
+    slot = st.session_state.get(_KEY_SIDEBAR_SLOT)
+    record = st.session_state.get(KEY_RECORD)
+    if slot is None:
+        return
+    with slot.container():
         if record is None:
             st.caption("No ECG loaded yet.")
         else:
@@ -158,6 +170,13 @@ def set_record(record: ECGRecord, label: str, reference: str | None = None) -> N
     for key in (KEY_RANKING, KEY_RANKING_SETTINGS, KEY_IMPORTANCE, KEY_UPLOAD_ERROR):
         st.session_state.pop(key, None)
     st.session_state[W_SHOW_PATIENT] = False  # a new record starts with its patient hidden
+    _show_record_in_sidebar()
+
+
+def forget_record() -> None:
+    """Drop the session's record (e.g. after a failed upload) so no earlier ECG stays on show."""
+    st.session_state.pop(KEY_RECORD, None)
+    _show_record_in_sidebar()
 
 
 def set_ranking(ranking: Ranking, candidates_text: str, template: str | None = None) -> None:
@@ -221,35 +240,16 @@ def set_explore(table: pd.DataFrame, source: str) -> None:
     st.session_state[KEY_EXPLORE_SOURCE] = source
 
 
-def _progress_bar(start_text: str, unit: str):  # noqa: ANN202 (a progress callback)
+@contextmanager
+def progress(start_text: str, unit: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar as a `report(done, total)` callback; gone when the block ends or raises."""
     bar = st.progress(0.0, text=start_text)
-    return bar, lambda done, total: bar.progress(
-        done / total, text=f"Zero-shot ranking: {done} of {total} {unit}"
-    )
-
-
-def predict_test_split_with_progress(
-    model: LoadedModel, root: str, task: str, max_records: int
-) -> pd.DataFrame:
-    """`explore.predict_test_split` with a Streamlit progress bar (raises DataError as it does)."""
-    from mets_core.explore import predict_test_split
-
-    bar, report = _progress_bar("Reading the PTB-XL index…", "test records")
-    table = predict_test_split(model, Path(root).expanduser(), task, max_records, report)
-    bar.empty()
-    return table
-
-
-def predict_mitbih_with_progress(
-    model: LoadedModel, root: str, beats_per_class: int
-) -> pd.DataFrame:
-    """`explore_mitbih.predict_mitbih_beats` (seed 0) with a Streamlit progress bar."""
-    from mets_core.explore_mitbih import predict_mitbih_beats
-
-    bar, report = _progress_bar("Reading the MIT-BIH beat annotations…", "beats")
-    table = predict_mitbih_beats(model, Path(root).expanduser(), beats_per_class, 0, report)
-    bar.empty()
-    return table
+    try:
+        yield lambda done, total: bar.progress(
+            done / total, text=f"Zero-shot ranking: {done} of {total} {unit}"
+        )
+    finally:
+        bar.empty()
 
 
 def show_file_statements(record: ECGRecord) -> None:

@@ -60,7 +60,7 @@ with tab_upload:
                 "Upload: " + ", ".join(name for name, _ in pairs),
             )
         except METSError as error:
-            st.session_state.pop(ui.KEY_RECORD, None)  # never keep showing the previous ECG
+            ui.forget_record()  # never keep showing the previous ECG
             st.session_state[ui.KEY_UPLOAD_ERROR] = str(error)
     if uploads and st.session_state.get(ui.KEY_UPLOAD_ERROR):
         st.error(st.session_state[ui.KEY_UPLOAD_ERROR])

@@ -49,11 +49,13 @@ with tab_run:
             "At most this many test records (fold 10)", 1, 25_000, 100, key=ui.W_MAX_RECORDS
         )
     if st.button("Run zero-shot", key=ui.W_RUN_SPLIT, disabled=not root):
+        folder, unit = Path(root).expanduser(), "beats" if mitbih_mode else "test records"
         try:
-            if mitbih_mode:
-                table = ui.predict_mitbih_with_progress(model, root, int(amount))
-            else:
-                table = ui.predict_test_split_with_progress(model, root, task, int(amount))
+            with ui.progress(f"Reading the {dataset} annotations…", unit) as report:
+                if mitbih_mode:
+                    table = explore_mitbih.predict_mitbih_beats(model, folder, amount, 0, report)
+                else:
+                    table = explore.predict_test_split(model, folder, task, amount, report)
         except METSError as error:
             ui.show_error_and_stop(error)
         what = "beats" if mitbih_mode else f"test records, task {task}"

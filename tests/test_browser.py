@@ -164,3 +164,37 @@ def test_upload_wfdb_pair_and_rank_two_candidates(app_url: str, screenshot_dir: 
         page.screenshot(path=screenshot_dir / "5_model_card.png", full_page=True)
         browser.close()
     assert len(list(screenshot_dir.glob("*.png"))) >= 6
+
+
+FORMATS = REPO.parent / "shared" / "data" / "formats"
+VENDOR_UPLOADS = (  # (sample, text the Load page must show)
+    ("scp-ecg/ecgtoolkit_Example.scp", "read as SCP-ECG"),
+    ("ge-muse-xml/egm_muse-sinus.xml", "Show patient identifiers from the file"),
+    ("scp-ecg/healforce_62.SCP", "cannot be read as SCP-ECG"),
+)
+
+
+@pytest.mark.skipif(not FORMATS.is_dir(), reason=f"format samples absent: {FORMATS}")
+def test_vendor_files_upload_or_are_refused_in_plain_words(
+    app_url: str, screenshot_dir: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        for number, (relative, expected) in enumerate(VENDOR_UPLOADS):
+            page = browser.new_page(viewport={"width": 1400, "height": 2400})  # a fresh session
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            expect.set_options(timeout=UI_TIMEOUT_MS)
+            page.goto(app_url)
+            expect(page.get_by_text("METS: zero-shot ECG reading")).to_be_visible()
+            _go_to(page, "Load ECG", "Load an ECG")
+            page.get_by_role("tab", name="Upload a file").click()
+            page.locator('input[type="file"]').set_input_files([str(FORMATS / relative)])
+            expect(page.get_by_text(expected, exact=False).first).to_be_visible()
+            _wait_idle(page)
+            assert "Traceback" not in page.content()
+            assert "DOE" not in page.locator("main").inner_text()  # the MUSE name stays hidden
+            page.screenshot(path=screenshot_dir / f"6_upload_{number}.png", full_page=True)
+            page.close()
+        browser.close()

@@ -70,6 +70,7 @@ def test_full_flow_example_to_ranking() -> None:
     record = at.session_state[ui.KEY_RECORD]
     assert record.n_leads == 12 and record.fs_hz == 500
     assert "12" in _texts(at.metric)
+    assert "ECG in use" in _texts(at.sidebar.caption)  # the sidebar follows in the same run
 
     at.switch_page("pages/3_Signal_View.py").run()
     assert not at.exception and not at.error
