@@ -21,6 +21,13 @@ import numpy as np
 import numpy.typing as npt
 
 from mets_core.errors import ECGInputError
+from mets_core.readers.patient_fields import (
+    age_text,
+    name_text,
+    patient_fields,
+    sex_text,
+    stated,
+)
 from mets_core.readers.raw import RawMedianBeats, RawRecording, ignored_rate_notes
 from mets_core.readers.xml_parse import child, child_text, children, parse_xml
 
@@ -121,16 +128,16 @@ def _lead(lead: Element, name: str) -> tuple[str, npt.NDArray[np.float64], str |
 def _patient_fields(root: Element) -> dict[str, str]:
     """Patient identifiers from PatientDemographics (kept apart from everything else)."""
     demographics = child(root, "PatientDemographics")
-    last, first = (child_text(demographics, tag) for tag in ("PatientLastName", "PatientFirstName"))
-    age, age_units = child_text(demographics, "PatientAge"), child_text(demographics, "AgeUnits")
-    fields = {
-        "name": ", ".join(part for part in (last, first) if part),
-        "patient ID": child_text(demographics, "PatientID") or "",
-        "birth date": child_text(demographics, "DateofBirth") or "",
-        "sex": (child_text(demographics, "Gender") or "").lower(),
-        "age": f"{age} {(age_units or '').lower()}".strip() if age else "",
-    }
-    return {key: value for key, value in fields.items() if value}
+    return patient_fields(
+        name=name_text(
+            child_text(demographics, "PatientLastName"),
+            child_text(demographics, "PatientFirstName"),
+        ),
+        patient_id=stated(child_text(demographics, "PatientID")),
+        birth_date=stated(child_text(demographics, "DateofBirth")),
+        sex=sex_text(child_text(demographics, "Gender")),
+        age=age_text(child_text(demographics, "PatientAge"), child_text(demographics, "AgeUnits")),
+    )
 
 
 def _statement_lines(diagnosis: Element | None) -> str:
