@@ -79,6 +79,29 @@ def side_by_side(measurements: Measurements, file_info: dict[str, str]) -> list[
     return rows
 
 
+def differences(measurements: Measurements, file_info: dict[str, str]) -> dict[str, float]:
+    """Computed minus file-stated value for every quantity both give (axes wrapped to +-180°).
+
+    Args:
+        measurements: values computed here. file_info: the record's file-stated values.
+
+    Returns:
+        {computed measurement name: difference in its unit}, e.g. {"QRS": -8.0, "PR": 3.0}.
+    """
+    out = {}
+    for key, name in FILE_MEASUREMENTS.items():
+        if name is None or key not in file_info:
+            continue
+        try:
+            computed, stated = measurements.get(name).value, float(file_info[key])
+        except (KeyError, ValueError):
+            continue
+        if computed is not None:
+            difference = computed - stated
+            out[name] = (difference + 180.0) % 360.0 - 180.0 if "axis" in name else difference
+    return out
+
+
 def file_statements(file_info: dict[str, str]) -> list[str]:
     """The device's diagnostic statements, one per line as the file groups them ([] if none)."""
     text = "; ".join(file_info[key] for key in STATEMENT_KEYS if file_info.get(key))

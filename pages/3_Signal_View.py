@@ -8,6 +8,7 @@ import streamlit as st
 
 import mets_core
 from mets_core import exports, file_values, measurements, plotting, ui
+from mets_core.beats import AMPLITUDE_CLEAN_METHOD
 from mets_core.errors import METSError
 from mets_core.quality import assess_leads
 
@@ -85,7 +86,7 @@ with tab_median:
         st.plotly_chart(plotting.plot_file_median_beats(stored), key="file_median_plot")
     else:
         try:
-            medians = measurements.median_beats(record)
+            medians = measurements.median_beats(record, clean_method=AMPLITUDE_CLEAN_METHOD)
         except METSError as error:
             ui.show_error_and_stop(error)
         st.plotly_chart(plotting.plot_median_beats(medians, record.fs_hz), key="median_plot")
