@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import sys
 import time
@@ -58,6 +59,7 @@ class TrainConfig:
     resume: str | None = None  # a <out>.resume.pt written by an earlier run
     rank_state_dir: str | None = None  # every rank writes its final parameters here (DDP check)
     select_on: str = "val_auroc_ma3"  # fold-9 criterion: 3-epoch mean of zero-shot AUROC
+    decay_epochs: int = 0  # the last N epochs lower the LR by a half cosine to 1 % (0: constant)
 
 
 def parse_args(argv: list[str] | None) -> TrainConfig:
@@ -87,6 +89,23 @@ def build_data(cfg: TrainConfig, config: METSConfig) -> tuple[TrainingPairs, Val
     from mets_core.ptbxl_pairs import build_train_and_val  # needs the PTB-XL reader
 
     return build_train_and_val(Path(cfg.data), config, cfg.report_source, cfg.cache_dir)
+
+
+def lr_for_epoch(cfg: TrainConfig, epoch: int) -> float:
+    """Learning rate of one epoch: constant, then a half cosine to 1 % over the last epochs.
+
+    Depends only on the epoch, so a resumed run continues the same schedule.
+
+    Example:
+        >>> cfg = TrainConfig(epochs=10, decay_epochs=4, lr=1e-3)
+        >>> [round(lr_for_epoch(cfg, e), 5) for e in (0, 5, 6, 9)]
+        [0.001, 0.001, 0.00086, 1e-05]
+    """
+    start = cfg.epochs - cfg.decay_epochs  # first decayed epoch; the last one ends at 1 %
+    if cfg.decay_epochs <= 0 or epoch < start:
+        return cfg.lr
+    progress = min((epoch - start + 1) / cfg.decay_epochs, 1.0)
+    return cfg.lr * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
 
 def text_features(model: METSModel, texts: list[str], device: torch.device) -> torch.Tensor:
@@ -202,12 +221,15 @@ def main(argv: list[str] | None = None) -> int:
         state = load_resume_state(cfg.resume, model, optimizer)
     start = time.perf_counter()
     while state["epoch"] < cfg.epochs and (cfg.steps is None or state["step"] < cfg.steps):
+        for group in optimizer.param_groups:
+            group["lr"] = lr_for_epoch(cfg, state["epoch"])
         epoch_start = time.perf_counter()
         loss = train_one_epoch(tower, model, optimizer, pairs, features, cfg, ctx, state)
         epoch_s = time.perf_counter() - epoch_start
         metrics = {
             "epoch": state["epoch"],
             "train_loss": loss,
+            "lr": optimizer.param_groups[0]["lr"],
             "epoch_s": round(epoch_s, 1),
             "samples_per_s": round(len(pairs) / epoch_s, 1),
             "lm_s_once_before_training": round(lm_s, 2),

@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from mets_core.inference import load_model
-from mets_core.train import main
+from mets_core.train import TrainConfig, lr_for_epoch, main
 
 SMALL = ["--stage-widths", "8,16,16,32", "--batch-size", "8", "--device", "cpu"]
 
@@ -45,6 +45,23 @@ def test_resume_continues_from_saved_state(tmp_path, tiny_text_model_dir):
     assert main(_args(tmp_path, tiny_text_model_dir, "--epochs", "2", "--resume", resume)) == 0
     state = torch.load(resume, weights_only=True)["state"]
     assert state["epoch"] == 2 and len(state["history"]) == 2
+
+
+def test_lr_schedule_holds_then_decays_to_one_percent_and_resumes_alike(
+    tmp_path, tiny_text_model_dir
+):
+    constant = TrainConfig(epochs=12, lr=1e-3)
+    assert {lr_for_epoch(constant, epoch) for epoch in range(12)} == {1e-3}
+    cfg = TrainConfig(epochs=12, decay_epochs=5, lr=1e-3)
+    rates = [lr_for_epoch(cfg, epoch) for epoch in range(12)]
+    assert rates[:7] == [1e-3] * 7 and rates[-1] == pytest.approx(1e-5)
+    assert all(later < earlier for earlier, later in zip(rates[6:-1], rates[7:], strict=True))
+    args = _args(tmp_path, tiny_text_model_dir, "--epochs", "3", "--decay-epochs", "2")
+    assert main(args) == 0
+    history = torch.load(tmp_path / "w.resume.pt", weights_only=True)["state"]["history"]
+    assert [row["lr"] for row in history] == [
+        lr_for_epoch(TrainConfig(epochs=3, decay_epochs=2), e) for e in range(3)
+    ]
 
 
 def _free_port() -> int:
