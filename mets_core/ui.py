@@ -33,6 +33,7 @@ from mets_core.ui_keys import (
     KEY_RECORD,
     KEY_RECORD_LABEL,
     KEY_REFERENCE,
+    KEY_SANITY,
     KEY_UPLOAD_ERROR,
     W_CANDIDATES,
     W_SHOW_PATIENT,
@@ -167,7 +168,7 @@ def set_record(record: ECGRecord, label: str, reference: str | None = None) -> N
     st.session_state[KEY_RECORD] = record
     st.session_state[KEY_RECORD_LABEL] = label
     st.session_state[KEY_REFERENCE] = reference
-    for key in (KEY_RANKING, KEY_RANKING_SETTINGS, KEY_IMPORTANCE, KEY_UPLOAD_ERROR):
+    for key in (KEY_RANKING, KEY_RANKING_SETTINGS, KEY_IMPORTANCE, KEY_SANITY, KEY_UPLOAD_ERROR):
         st.session_state.pop(key, None)
     st.session_state[W_SHOW_PATIENT] = False  # a new record starts with its patient hidden
     _show_record_in_sidebar()

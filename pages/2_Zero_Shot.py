@@ -98,6 +98,7 @@ col_json.download_button(
     "Download JSON", json_bytes, "mets_ranking.json", "application/json", key="w.json"
 )
 
+ui.link_to("pages/6_Sanity_Check.py", "Sanity check: is it reading the ECG?", ":material/science:")
 st.subheader(f"Which leads drove “{items[0].candidate}”?")
 st.caption("Score change of the top candidate when each lead is masked (set to zero).")
 if st.button("Compute lead importance", key=ui.W_EXPLAIN):

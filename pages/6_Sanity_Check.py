@@ -1,0 +1,59 @@
+"""Sanity check: rank the same candidates for a flat line, shuffled leads and noise."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mets_core import sanity, ui
+from mets_core.errors import METSError
+
+ui.page_setup("Sanity check")
+st.title("Sanity check: does the ranking depend on this ECG?")
+st.caption(
+    "A model that is not looking at the tracing gives the same answer for anything. This page "
+    "ranks your candidates again for three control ECGs made from this record: a flat line, "
+    "the same waveforms under shuffled lead names, and noise of the same amplitude."
+)
+record = ui.record_or_stop()
+ranking = st.session_state.get(ui.KEY_RANKING)
+if ranking is None:
+    st.info("Rank some candidate diagnoses for this ECG first.")
+    ui.link_to("pages/2_Zero_Shot.py", "Rank candidate diagnoses", ":material/sort:")
+    st.stop()
+model = ui.load_model_or_stop()
+settings = st.session_state.get(ui.KEY_RANKING_SETTINGS, {})
+st.markdown(
+    f"This ECG: top candidate **{ranking[0].candidate}** among {len(ranking)} "
+    f"(template `{settings.get('template') or model.config.zero_shot_template}`)."
+)
+if st.button("Rank the controls", key=ui.W_SANITY, type="primary"):
+    try:
+        results = sanity.sanity_check(
+            model,
+            record,
+            ranking,
+            template=settings.get("template"),
+            center=bool(settings.get("centred", False)),
+        )
+    except METSError as error:
+        ui.show_error_and_stop(error)
+    st.session_state[ui.KEY_SANITY] = (ranking, results)
+
+checked = st.session_state.get(ui.KEY_SANITY)
+if checked is None or checked[0] is not ranking:  # none yet, or made for an earlier ranking
+    st.stop()
+results = checked[1]
+warning = sanity.verdict(results)
+if warning:
+    st.warning(warning, icon=ui.ICON_WARNING)
+else:
+    st.success(
+        "Neither the flat line nor the noise gets this ECG's top candidate: the top answer "
+        "depends on the tracing."
+    )
+st.dataframe(sanity.as_rows(results), hide_index=True, key="sanity_table")
+st.caption(
+    "Rank correlation: Spearman correlation of the control's cosines with this ECG's (+1 = the "
+    "same order; shown from 3 candidates). Shuffled leads keeping the top answer suggest the "
+    "answer rests on rhythm or QRS shape more than on which lead shows what. Seed 0."
+)

@@ -1,0 +1,70 @@
+"""Sanity check: controls made from the record, ranked with the same candidates; the app page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import mets_core
+from mets_core import sanity, ui
+from mets_core.examples import load_example
+
+REPO = Path(__file__).resolve().parents[1]
+CANDIDATES = ["normal ECG", "atrial fibrillation", "left bundle branch block", "sinus rhythm"]
+
+
+def test_controls_keep_shape_and_remove_the_ecg(ecg_12_lead) -> None:
+    rng = np.random.default_rng(0)
+    signal = ecg_12_lead.signal
+    made = {name: make(signal, rng) for name, _, make in sanity.CONTROLS}
+    assert all(control.shape == signal.shape for control in made.values())
+    assert np.abs(made["flat line"]).max() < 0.1  # no heart activity left
+    shuffled = made["leads shuffled"]
+    assert not np.array_equal(shuffled, signal)
+    assert sorted(map(bytes, shuffled)) == sorted(map(bytes, signal))  # same rows, other order
+    assert np.allclose(made["noise only"].std(axis=1), signal.std(axis=1), rtol=0.1)
+
+
+def test_sanity_check_ranks_every_control_with_the_same_candidates(tiny_weights, ecg_12_lead):
+    model = mets_core.load_model(tiny_weights, device="cpu")
+    reference = mets_core.rank(model, ecg_12_lead, CANDIDATES)
+    results = sanity.sanity_check(model, ecg_12_lead, reference)
+    assert [r.name for r in results] == [name for name, _, _ in sanity.CONTROLS]
+    for result in results:
+        assert result.top_candidate in CANDIDATES
+        assert result.same_top == (result.top_candidate == reference[0].candidate)
+        assert np.isnan(result.spearman) or -1.0 <= result.spearman <= 1.0
+    assert len(sanity.as_rows(results)) == 3
+
+
+@pytest.mark.parametrize(
+    ("same_top", "warned"),
+    [({"flat line": True}, True), ({"noise only": True}, True), ({"leads shuffled": True}, False)],
+)
+def test_verdict_warns_only_when_a_control_without_an_ecg_keeps_the_answer(same_top, warned):
+    results = [
+        sanity.ControlResult(name, "", "x", same_top.get(name, False), 0.5)
+        for name, _, _ in sanity.CONTROLS
+    ]
+    assert (sanity.verdict(results) is not None) == warned
+
+
+def test_sanity_page_runs_the_controls_for_the_session_ranking(tiny_weights, monkeypatch):
+    monkeypatch.setenv("METS_WEIGHTS", str(tiny_weights))
+    monkeypatch.setenv("METS_DEVICE", "cpu")
+    record = load_example("ptbxl_lbbb")
+    model = mets_core.load_model(tiny_weights, device="cpu")
+    at = AppTest.from_file(str(REPO / "pages" / "6_Sanity_Check.py"), default_timeout=60)
+    at.session_state[ui.KEY_RECORD] = record
+    at.run()
+    assert not at.exception and "Rank some candidate" in " ".join(i.value for i in at.info)
+    at.session_state[ui.KEY_RANKING] = mets_core.rank(model, record, CANDIDATES)
+    at.run()
+    at.button(key=ui.W_SANITY).click().run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert list(table["control"]) == ["flat line", "leads shuffled", "noise only"]
+    assert at.warning or at.success  # a verdict either way
