@@ -6,6 +6,7 @@ Pure builders returning `go.Figure` (never st.*); re-exported by `mets_core.plot
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +17,9 @@ from mets_core.errors import ECGInputError, METSError
 from mets_core.leads import STANDARD_12_LEADS
 from mets_core.paper import RAW_COLOUR, TRACE_COLOUR, Paper, add_paper_axes, display_step
 from mets_core.record import ECGRecord, FileMedianBeats
+
+if TYPE_CHECKING:
+    from mets_core.explain import TimeImportance
 
 _PAPER = Paper(speed_mm_s=25.0, gain_mm_mv=10.0)
 
@@ -168,6 +172,39 @@ def plot_lead_importance(lead_names: Sequence[str], deltas: Sequence[float]) -> 
         title="Score change when each lead is masked (red: lead supported the top candidate)",
         yaxis_title="score change", height=320, margin={"l": 10, "r": 10, "t": 50, "b": 30},
     )  # fmt: skip
+    return fig
+
+
+def plot_time_importance(
+    record: ECGRecord, importance: TimeImportance, lead: str = "II"
+) -> go.Figure:
+    """One lead over time above bars of the score change when each segment is masked.
+
+    Args:
+        record: the ECG, signal (L, T) in mV. importance: from `explain.time_importance`.
+        lead: the lead drawn (the first lead when absent).
+
+    Returns:
+        Two rows sharing x in seconds: the lead (mV) and the score changes; segments that
+        supported the candidate (negative change) are red.
+    """
+    name = lead if lead in record.lead_names else record.lead_names[0]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4],
+                        vertical_spacing=0.06)  # fmt: skip
+    time_s = np.arange(record.n_samples) / record.fs_hz
+    trace = go.Scatter(x=time_s, y=record.lead(name), line={"color": TRACE_COLOUR, "width": 1},
+                       name=name, showlegend=False)  # fmt: skip
+    fig.add_trace(trace, row=1, col=1)
+    centres = importance.starts_s + importance.segment_s / 2.0
+    colours = ["#c0504d" if d < 0 else "#8a8a8a" for d in importance.deltas]
+    fig.add_trace(go.Bar(x=centres, y=importance.deltas, width=importance.segment_s * 0.9,
+                         marker_color=colours, showlegend=False), row=2, col=1)  # fmt: skip
+    fig.update_yaxes(title_text=f"{name} (mV)", row=1, col=1)
+    fig.update_yaxes(title_text="score change", row=2, col=1)
+    fig.update_xaxes(title_text="time (s)", row=2, col=1)
+    fig.update_layout(title="Score change when each second is masked in every lead (red: it "
+                      "supported the top candidate)", height=420, plot_bgcolor="white",
+                      margin={"l": 10, "r": 10, "t": 50, "b": 30})  # fmt: skip
     return fig
 
 

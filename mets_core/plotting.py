@@ -23,6 +23,7 @@ from mets_core.charts import (
     plot_median_beats,
     plot_raw_vs_clean,
     plot_scores,
+    plot_time_importance,
 )
 from mets_core.errors import ECGInputError
 from mets_core.leads import STANDARD_12_LEADS
@@ -44,6 +45,7 @@ __all__ = [
     "plot_median_beats",
     "plot_raw_vs_clean",
     "plot_scores",
+    "plot_time_importance",
 ]
 
 Layout = Literal["3x4", "6x2", "12x1"]

@@ -143,6 +143,16 @@ def resample_ecg(signal: FloatArray, *, fs_in_hz: float, fs_out_hz: float) -> Fl
     return np.asarray(out[..., :n_out], dtype=np.float32)
 
 
+def window_starts(n_samples: int, window_samples: int) -> list[int]:
+    """First sample of each model window (see `split_windows`); [0] for one or a padded window."""
+    if n_samples <= window_samples:
+        return [0]
+    starts = list(range(0, n_samples - window_samples + 1, window_samples))
+    if starts[-1] + window_samples < n_samples:
+        starts.append(n_samples - window_samples)
+    return starts
+
+
 def split_windows(signal: FloatArray, *, window_samples: int) -> tuple[FloatArray, str | None]:
     """Cover a (L, T) signal with (N, L, window_samples) windows.
 
@@ -160,9 +170,7 @@ def split_windows(signal: FloatArray, *, window_samples: int) -> tuple[FloatArra
         padded = np.zeros((signal.shape[0], window_samples), dtype=np.float32)
         padded[:, :n_samples] = signal
         return padded[None], "zero-padded at the end to fill one model window"
-    starts = list(range(0, n_samples - window_samples + 1, window_samples))
-    if starts[-1] + window_samples < n_samples:
-        starts.append(n_samples - window_samples)
+    starts = window_starts(n_samples, window_samples)
     windows = np.stack([signal[:, s : s + window_samples] for s in starts]).astype(np.float32)
     return windows, f"split into {len(starts)} model windows whose embeddings are averaged"
 

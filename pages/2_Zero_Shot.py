@@ -7,7 +7,8 @@ import streamlit as st
 import mets_core
 from mets_core import exports, prompts, ui
 from mets_core.errors import METSError
-from mets_core.plotting import plot_lead_importance, plot_scores
+from mets_core.explain import time_importance
+from mets_core.plotting import plot_lead_importance, plot_scores, plot_time_importance
 
 ui.page_setup("Zero-shot ranking")
 st.title("Rank candidate diagnoses")
@@ -99,18 +100,20 @@ col_json.download_button(
 )
 
 ui.link_to("pages/6_Sanity_Check.py", "Sanity check: is it reading the ECG?", ":material/science:")
-st.subheader(f"Which leads drove “{items[0].candidate}”?")
-st.caption("Score change of the top candidate when each lead is masked (set to zero).")
-if st.button("Compute lead importance", key=ui.W_EXPLAIN):
+st.subheader(f"Which leads and which seconds drove “{items[0].candidate}”?")
+st.caption("Score change of the top candidate when each lead, or each second, is set to zero.")
+if st.button("Compute lead and time importance", key=ui.W_EXPLAIN):
+    top, template = items[0].candidate, settings.get("template")
     try:
-        st.session_state[ui.KEY_IMPORTANCE] = mets_core.lead_importance(
-            model, record, items[0].candidate, template=settings.get("template")
+        st.session_state[ui.KEY_IMPORTANCE] = (
+            mets_core.lead_importance(model, record, top, template=template),
+            time_importance(model, record, top, template=template),
         )
     except METSError as error:
         ui.show_error_and_stop(error)
-importance = st.session_state.get(ui.KEY_IMPORTANCE)
-if importance:
-    st.plotly_chart(
-        plot_lead_importance(list(importance), list(importance.values())),
-        key="importance_plot",
-    )
+if st.session_state.get(ui.KEY_IMPORTANCE):
+    by_lead, by_time = st.session_state[ui.KEY_IMPORTANCE]
+    chart = plot_lead_importance(list(by_lead), list(by_lead.values()))
+    st.plotly_chart(chart, key="importance_plot")
+    st.plotly_chart(plot_time_importance(record, by_time), key="time_importance_plot")
+    st.caption(by_time.note or "Every second of the recording was masked in turn.")

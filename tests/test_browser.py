@@ -142,7 +142,7 @@ def test_upload_wfdb_pair_and_rank_two_candidates(app_url: str, screenshot_dir: 
         table = page.locator('[data-testid="stTable"]').last
         for candidate in CANDIDATES:
             expect(table).to_contain_text(candidate)
-        page.get_by_role("button", name="Compute lead importance").click()
+        page.get_by_role("button", name="Compute lead and time importance").click()
         expect(page.get_by_text("Score change when each lead is masked")).to_be_visible()
         _wait_idle(page)
         page.screenshot(path=screenshot_dir / "2_zero_shot.png", full_page=True)

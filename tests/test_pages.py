@@ -88,7 +88,8 @@ def test_full_flow_example_to_ranking() -> None:
 
     at.button(key=ui.W_EXPLAIN).click().run()
     assert not at.exception and not at.error
-    assert len(at.session_state[ui.KEY_IMPORTANCE]) == 12
+    by_lead, by_time = at.session_state[ui.KEY_IMPORTANCE]
+    assert len(by_lead) == 12 and len(by_time.deltas) == 10  # 12 leads, 10 one-second segments
 
 
 def test_preset_fills_candidates() -> None:
