@@ -12,8 +12,6 @@ from mets_core.beats import AMPLITUDE_CLEAN_METHOD
 from mets_core.errors import METSError
 from mets_core.quality import assess_leads
 
-CLEAN_METHOD = "diagnostic"  # neurokit2 0.5 Hz high-pass + a mains notch: QRS amplitudes kept
-
 ui.page_setup("Signal view")
 st.title("Signal view")
 record = ui.record_or_stop()
@@ -38,7 +36,10 @@ try:
     cleaned = replace(
         record,
         signal=mets_core.clean_ecg(
-            record.signal, fs_hz=record.fs_hz, powerline_hz=powerline_hz, method=CLEAN_METHOD
+            record.signal,
+            fs_hz=record.fs_hz,
+            powerline_hz=powerline_hz,
+            method=AMPLITUDE_CLEAN_METHOD,
         ),
     )
     r_peaks_s = {peak_lead: measurements.find_r_peaks(record, peak_lead)} if show_peaks else None

@@ -149,3 +149,11 @@ def test_intervals_computed_here_agree_with_the_devices_across_all_samples() -> 
     bounds = {"Heart rate": 3.0, "PR": 15.0, "QRS": 15.0, "QT": 35.0, "QRS axis (frontal)": 10.0}
     for name, bound in bounds.items():
         assert len(found[name]) >= 10 and float(np.median(found[name])) <= bound, (name, found)
+
+
+def test_every_shared_device_key_has_a_unit_rule() -> None:
+    # Readers file device values under the keys of device_measurements; the side-by-side table
+    # looks them up by the same keys, so a key missing there would silently show "—".
+    from mets_core.readers.device_measurements import MEASUREMENT_KINDS
+
+    assert set(file_values.FILE_MEASUREMENTS) <= set(MEASUREMENT_KINDS)

@@ -76,3 +76,13 @@ def test_pages_never_use_shared_caches(path: Path) -> None:
 def test_no_environment_reads_outside_ui() -> None:
     for path in PAGE_FILES:
         assert "os.environ" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_importing_mets_core_leaves_the_file_readers_for_first_use() -> None:
+    # Model load must not pay for pandas, pydicom, wfdb and the other readers (~1 s).
+    import subprocess
+    import sys
+
+    code = "import sys, mets_core; print('mets_core.readers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

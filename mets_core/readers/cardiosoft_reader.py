@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mets_core.errors import ECGInputError
+from mets_core.readers.patient_fields import age_text, name_text, patient_fields, sex_text, stated
 from mets_core.readers.raw import RawMedianBeats, RawRecording, ignored_rate_notes
 from mets_core.readers.sniff import xml_root_name
 from mets_core.readers.xml_parse import child, children, local_name, parse_xml
@@ -235,14 +236,13 @@ def _patient_fields(root: Element) -> dict[str, str]:
     date = child(patient, "BirthDateTime")
     birth = [(_text(child(date, tag)), n) for tag, n in (("Year", 4), ("Month", 2), ("Day", 2))]
     age = child(patient, "Age")
-    fields = {
-        "name": ", ".join(filter(None, names)),
-        "patient ID": _text(child(patient, "PID")),
-        "birth date": "-".join(part.zfill(n) for part, n in birth if part),  # 1965-01-01
-        "sex": _text(child(patient, "Gender")),
-        "age": f"{_text(age)} {_units(age).lower()}".strip() if _text(age) else "",
-    }
-    return {key: value for key, value in fields.items() if value}
+    return patient_fields(
+        name=name_text(*names),
+        patient_id=stated(_text(child(patient, "PID"))),
+        birth_date="-".join(part.zfill(n) for part, n in birth if part),  # 1965-01-01
+        sex=sex_text(_text(child(patient, "Gender"))),
+        age=age_text(_text(age), _units(age)),
+    )
 
 
 def _strip_block(root: Element, name: str) -> Element:

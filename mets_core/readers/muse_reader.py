@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mets_core.errors import ECGInputError
+from mets_core.readers.device_measurements import add_measurement
 from mets_core.readers.patient_fields import (
     age_text,
     name_text,
@@ -161,9 +162,7 @@ def _file_info(root: Element) -> dict[str, str]:
         info["MUSE version"] = version
     measurements = child(root, "RestingECGMeasurements")
     for tag, label in _MEASUREMENTS.items():
-        value = child_text(measurements, tag)
-        if value is not None:
-            info[label] = value
+        add_measurement(info, label, child_text(measurements, tag))
     text = _statement_lines(child(root, "Diagnosis"))
     if text:
         info["diagnosis statements"] = text
