@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mets_core import ui
+from mets_core.app import ui
 
 ui.page_setup("Home")
 st.title("METS: zero-shot ECG reading")

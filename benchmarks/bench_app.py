@@ -14,8 +14,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from mets_core import ui
-from mets_core.examples import list_examples, load_example
+from mets_core.app import ui
+from mets_core.io.examples import list_examples, load_example
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RECORD = ROOT / "mets_core" / "examples_data" / "00417_hr.hea"  # 12 leads, 10 s, 500 Hz
+RECORD = ROOT / "mets_core" / "io" / "examples_data" / "00417_hr.hea"  # 12 leads, 10 s, 500 Hz
 LOAD_SNIPPET = (
     "import time; t=time.perf_counter(); import mets_core; m=mets_core.load_model({w!r}, 'cpu'); "
     "print(time.perf_counter()-t)"
@@ -44,7 +44,7 @@ def main() -> None:
     import torch
 
     import mets_core
-    from mets_core.signal import preprocess_for_model
+    from mets_core.signal.preprocess import preprocess_for_model
 
     load_s = float(subprocess.run([sys.executable, "-c", LOAD_SNIPPET.format(w=args.weights)],
                                   capture_output=True, text=True, check=True).stdout.split()[-1])

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mets_core import file_values, measurements
 from mets_core.errors import ECGInputError
-from mets_core.io import load_record
+from mets_core.io.load import load_record
+from mets_core.signal import file_values, measurements
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_FORMATS = REPO.parent / "shared" / "data" / "formats"

@@ -13,9 +13,10 @@ import json
 from pathlib import Path
 
 from mets_core.config import METSConfig
-from mets_core.inference import load_model
-from mets_core.ptbxl_pairs import build_train_and_val
-from mets_core.train_loop import DistributedContext, validate
+from mets_core.model.load import load_model
+from mets_core.train.data import build_train_and_val
+from mets_core.train.distributed import DistributedContext
+from mets_core.train.validation import validate
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from mets_core.errors import ECGInputError
-from mets_core.io import load_record
+from mets_core.io.load import load_record
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_FORMATS = REPO.parent / "shared" / "data" / "formats"

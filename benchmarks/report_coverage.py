@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from mets_core.data.phrases import ENGLISH_WORDS
-from mets_core.reports import NormalizedReport, fold_text, normalize_report
+from mets_core.data.reports import NormalizedReport, fold_text, normalize_report
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "ptb-xl"

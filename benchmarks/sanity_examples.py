@@ -3,7 +3,7 @@
 Run from the repo root:
     .venv/bin/python benchmarks/sanity_examples.py [--weights STEM]
 Ranks a fixed list of candidates for each bundled example (PTB-XL fold 10 and MIT-BIH 119) and
-for the three controls of `mets_core.sanity`, prints one block per example and writes
+for the three controls of `mets_core.zeroshot.sanity`, prints one block per example and writes
 results/sanity_examples.json. Seed 0.
 """
 
@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 
 import mets_core
-from mets_core import examples, sanity
+from mets_core.io import examples
+from mets_core.zeroshot import sanity
 
 REPO = Path(__file__).resolve().parents[1]
 CANDIDATES = [

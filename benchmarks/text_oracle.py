@@ -16,13 +16,13 @@ from pathlib import Path
 import torch.nn.functional as F
 
 from mets_core.config import TextEncoderConfig
+from mets_core.data.pairs import label_matrix, rows_with_reports
 from mets_core.data.ptbxl import load_ptbxl_index, split_rows
 from mets_core.data.ptbxl_labels import TASK_CLASSES, load_scp_statements
-from mets_core.metrics import macro_auroc
-from mets_core.prompts import PAPER_ZERO_SHOT_TEMPLATES, TASK_LABELS
-from mets_core.ptbxl_pairs import label_matrix, rows_with_reports
-from mets_core.text_encoder import FrozenTextEncoder
-from mets_core.zero_shot import fill_prompt
+from mets_core.evaluate.metrics import macro_auroc
+from mets_core.model.text_encoder import FrozenTextEncoder
+from mets_core.zeroshot.labels import PAPER_ZERO_SHOT_TEMPLATES, TASK_LABELS
+from mets_core.zeroshot.rank import fill_prompt
 
 TEMPLATES = {
     "plain": "{}",

@@ -16,13 +16,14 @@ from mets_core.config import (
     PreprocessConfig,
     TextEncoderConfig,
 )
-from mets_core.device import resolve_device
 from mets_core.errors import DataError, ECGInputError, LabelInputError, METSError, WeightsError
-from mets_core.inference import LoadedModel, encode_ecg, encode_text, load_model
 from mets_core.leads import STANDARD_12_LEADS
+from mets_core.model.device import resolve_device
+from mets_core.model.load import LoadedModel, encode_ecg, encode_text, load_model
 from mets_core.record import ECGRecord
-from mets_core.signal import clean_ecg, preprocess_for_model
-from mets_core.zero_shot import (
+from mets_core.signal.clean import clean_ecg
+from mets_core.signal.preprocess import preprocess_for_model
+from mets_core.zeroshot.rank import (
     Ranking,
     build_label_embeddings,
     lead_importance,
@@ -35,7 +36,7 @@ def __getattr__(name: str) -> object:
     """`mets_core.load_record` on first use: the readers pull in pandas, pydicom, wfdb, scipy.io
     and more (~1 s), which loading the model for a ranking does not need."""
     if name == "load_record":
-        from mets_core.io import load_record
+        from mets_core.io.load import load_record
 
         return load_record
     raise AttributeError(f"module 'mets_core' has no attribute {name!r}")

@@ -14,8 +14,8 @@ import json
 import sys
 from importlib import metadata
 
-from mets_core.device import describe_device
 from mets_core.errors import METSError
+from mets_core.model.device import describe_device
 
 _PACKAGES = ("torch", "transformers", "neurokit2", "wfdb", "numpy", "streamlit", "mets-core")
 
@@ -28,14 +28,14 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args):
-    from mets_core.inference import load_model
+    from mets_core.model.load import load_model
 
     return load_model(args.weights, args.device, random_init=args.random_init)
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
-    from mets_core.io import load_record
-    from mets_core.zero_shot import rank
+    from mets_core.io.load import load_record
+    from mets_core.zeroshot.rank import rank
 
     record = load_record(args.record, fs_hz=args.fs_hz)
     candidates = list(args.candidate or [])
@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     info_parser = sub.add_parser("info", help="weights, provenance, text model, device")
     _model_args(info_parser)
     info_parser.set_defaults(func=cmd_info)
-    for name, target in (("train", "mets_core.train"), ("evaluate", "mets_core.evaluate")):
+    for name, target in (("train", "mets_core.train.loop"), ("evaluate", "mets_core.evaluate.run")):
         passthrough = sub.add_parser(name, help=f"see `mets {name} --help`", add_help=False)
         passthrough.set_defaults(func=None, target=target)
     download = sub.add_parser("download-ptbxl", help="fetch PTB-XL from PhysioNet (internet)")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mets_core import examples, exports, ui
+from mets_core.app import exports, ui
+from mets_core.app.plotting import plot_ecg_paper
 from mets_core.errors import METSError
-from mets_core.io import load_record_from_uploads
-from mets_core.plotting import plot_ecg_paper
-from mets_core.quality import assess_leads
-from mets_core.readers import SUPPORTED_FORMATS_TEXT
+from mets_core.io import examples
+from mets_core.io.load import load_record_from_uploads
+from mets_core.io.readers import SUPPORTED_FORMATS_TEXT
+from mets_core.signal.quality import assess_leads
 
 ui.page_setup("Load ECG")
 st.title("Load an ECG")

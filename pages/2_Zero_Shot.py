@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 import mets_core
-from mets_core import exports, prompts, ui
+from mets_core.app import exports, ui
+from mets_core.app.plotting import plot_lead_importance, plot_scores, plot_time_importance
 from mets_core.errors import METSError
-from mets_core.explain import time_importance
-from mets_core.plotting import plot_lead_importance, plot_scores, plot_time_importance
+from mets_core.zeroshot import labels as prompts
+from mets_core.zeroshot.explain import time_importance
 
 ui.page_setup("Zero-shot ranking")
 st.title("Rank candidate diagnoses")

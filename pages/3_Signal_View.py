@@ -7,10 +7,11 @@ from dataclasses import replace
 import streamlit as st
 
 import mets_core
-from mets_core import exports, file_values, measurements, plotting, ui
-from mets_core.beats import AMPLITUDE_CLEAN_METHOD
+from mets_core.app import exports, plotting, ui
 from mets_core.errors import METSError
-from mets_core.quality import assess_leads
+from mets_core.signal import file_values, measurements
+from mets_core.signal.beats import AMPLITUDE_CLEAN_METHOD
+from mets_core.signal.quality import assess_leads
 
 ui.page_setup("Signal view")
 st.title("Signal view")

@@ -7,10 +7,11 @@ from pathlib import Path
 import streamlit as st
 
 import mets_core
-from mets_core import explore, explore_mitbih, ui
+from mets_core.app import ui
+from mets_core.app.plotting import plot_confusion_matrix
 from mets_core.data.ptbxl_labels import TASK_CLASSES
 from mets_core.errors import METSError
-from mets_core.plotting import plot_confusion_matrix
+from mets_core.evaluate import explore, explore_mitbih
 
 ui.page_setup("Explore dataset")
 st.title("Explore a dataset and its failures")

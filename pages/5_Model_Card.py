@@ -6,7 +6,7 @@ import json
 
 import streamlit as st
 
-from mets_core import ui
+from mets_core.app import ui
 from mets_core.config import to_dict
 
 ui.page_setup("Model card")

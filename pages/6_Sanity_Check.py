@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mets_core import sanity, ui
+from mets_core.app import ui
 from mets_core.errors import METSError
+from mets_core.zeroshot import sanity
 
 ui.page_setup("Sanity check")
 st.title("Sanity check: does the ranking depend on this ECG?")

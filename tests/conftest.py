@@ -57,7 +57,7 @@ def tiny_config(tiny_text_model_dir):
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_config):
-    from mets_core.inference import load_model
+    from mets_core.model.load import load_model
 
     return load_model(random_init=True, config=tiny_config, device="cpu")
 
@@ -65,7 +65,7 @@ def tiny_model(tiny_config):
 @pytest.fixture(scope="session")
 def tiny_weights(tiny_model, tmp_path_factory) -> Path:
     """A tiny random-init checkpoint (safetensors + sidecar); returns the stem path."""
-    from mets_core.checkpoint import save_weights
+    from mets_core.model.checkpoint import save_weights
 
     stem = tmp_path_factory.mktemp("weights") / "tiny"
     save_weights(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from mets_core.examples import EXAMPLES_DIR
+from mets_core.io.examples import EXAMPLES_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")

@@ -10,12 +10,15 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from mets_core import evaluate
-from mets_core.baselines import linear_probe, supervised_baseline, supervised_scores
+from mets_core.data.pairs import label_matrix
 from mets_core.data.ptbxl import TASKS, PTBXLRow, load_ptbxl_index, split_rows
 from mets_core.data.ptbxl_labels import TASK_CLASSES
 from mets_core.errors import DataError, LabelInputError
-from mets_core.eval_protocols import (
+from mets_core.evaluate import run as evaluate
+from mets_core.evaluate.baselines import linear_probe, supervised_baseline, supervised_scores
+from mets_core.evaluate.explore import read_predictions
+from mets_core.evaluate.metrics import auroc_by_ranks, bootstrap_macro_auroc
+from mets_core.evaluate.protocols import (
     PROTOCOL_A_CLASSES,
     SplitData,
     balanced_set,
@@ -24,14 +27,12 @@ from mets_core.eval_protocols import (
     require_selection_rows,
     select_prompt_set,
 )
-from mets_core.explore import read_predictions
-from mets_core.metrics import auroc_by_ranks, bootstrap_macro_auroc
-from mets_core.prompt_sets import (
+from mets_core.zeroshot.prompts import (
+    PROMPT_SET_DIR,
     PROMPT_TASK_CLASSES,
     available_prompt_sets,
     load_prompt_set,
 )
-from mets_core.ptbxl_pairs import label_matrix
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PTBXL = SHARED / "ptb-xl"
@@ -81,7 +82,7 @@ def test_shipped_prompt_sets_cover_every_class_and_a_broken_file_is_refused(tmp_
     assert paper.prompts("form", "PVC") == [
         "The ECG of ventricular premature complex, a type of form."
     ]
-    data = json.loads((Path(evaluate.__file__).parent / "prompt_sets" / "plain.json").read_text())
+    data = json.loads((PROMPT_SET_DIR / "plain.json").read_text())
     data["templates"]["rhythm"] = ["no slot"]
     (tmp_path / "bad.json").write_text(json.dumps(data))
     with pytest.raises(LabelInputError, match="exactly one"):

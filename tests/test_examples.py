@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mets_core.errors import ECGInputError
-from mets_core.examples import EXAMPLES_DIR, list_examples, load_example
+from mets_core.io.examples import EXAMPLES_DIR, list_examples, load_example
 from mets_core.leads import STANDARD_12_LEADS
 
 

@@ -10,10 +10,10 @@ import torch
 import torch.nn.functional as F
 
 import mets_core
-from mets_core import explain
-from mets_core.plotting import plot_time_importance
-from mets_core.signal import preprocess_for_model
-from mets_core.zero_shot import build_label_embeddings
+from mets_core.app.plotting import plot_time_importance
+from mets_core.signal.preprocess import preprocess_for_model
+from mets_core.zeroshot import explain
+from mets_core.zeroshot.rank import build_label_embeddings
 
 CANDIDATE = "left bundle branch block"
 

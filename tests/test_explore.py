@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mets_core import explore, explore_mitbih
 from mets_core.data.ptbxl_labels import TASK_CLASSES
 from mets_core.errors import DataError
+from mets_core.evaluate import explore, explore_mitbih
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PTBXL = DATA / "ptb-xl"

@@ -14,9 +14,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import mets_core
-from mets_core import beats, exports, file_values, measurements, ui
-from mets_core.readers.assemble import build_record
-from mets_core.readers.raw import RawMedianBeats, RawRecording
+from mets_core.app import exports, ui
+from mets_core.io.readers.assemble import build_record
+from mets_core.io.readers.raw import RawMedianBeats, RawRecording
+from mets_core.signal import beats, file_values, measurements
 
 REPO = Path(__file__).resolve().parents[1]
 FORMATS = REPO.parent / "shared" / "data" / "formats"
@@ -154,6 +155,6 @@ def test_intervals_computed_here_agree_with_the_devices_across_all_samples() -> 
 def test_every_shared_device_key_has_a_unit_rule() -> None:
     # Readers file device values under the keys of device_measurements; the side-by-side table
     # looks them up by the same keys, so a key missing there would silently show "—".
-    from mets_core.readers.device_measurements import MEASUREMENT_KINDS
+    from mets_core.io.readers.device_measurements import MEASUREMENT_KINDS
 
     assert set(file_values.FILE_MEASUREMENTS) <= set(MEASUREMENT_KINDS)

@@ -15,7 +15,7 @@ import pytest
 
 from mets_core.cli import main
 from mets_core.errors import ECGInputError
-from mets_core.io import load_record_from_uploads
+from mets_core.io.load import load_record_from_uploads
 from mets_core.record import ECGRecord
 
 FORMATS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "formats"

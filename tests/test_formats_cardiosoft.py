@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mets_core.beats import consensus_r_peaks, median_beats
 from mets_core.errors import ECGInputError
+from mets_core.io.readers.assemble import build_record
+from mets_core.io.readers.cardiosoft_reader import is_cardiosoft_xml, read_cardiosoft_xml
+from mets_core.io.readers.sniff import is_muse_xml, read_head
+from mets_core.io.readers.xml_parse import children, parse_xml
 from mets_core.leads import STANDARD_12_LEADS
-from mets_core.measurements import measure_intervals
-from mets_core.readers.assemble import build_record
-from mets_core.readers.cardiosoft_reader import is_cardiosoft_xml, read_cardiosoft_xml
-from mets_core.readers.sniff import is_muse_xml, read_head
-from mets_core.readers.xml_parse import children, parse_xml
+from mets_core.signal.beats import consensus_r_peaks, median_beats
+from mets_core.signal.measurements import measure_intervals
 
 FORMATS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "formats"
 SAMPLE = FORMATS / "ge-cardiosoft-xml" / "ecgprocess_example-XML1.xml"

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
-from mets_core.beats import median_beats
-from mets_core.io import load_record
+from mets_core.io.load import load_record
+from mets_core.io.readers.device_measurements import MEASUREMENT_KINDS, measurement_text
+from mets_core.io.readers.hl7_aecg_reader import read_hl7_aecg
 from mets_core.leads import STANDARD_12_LEADS
-from mets_core.readers.device_measurements import MEASUREMENT_KINDS, measurement_text
-from mets_core.readers.hl7_aecg_reader import read_hl7_aecg
 from mets_core.record import ECGRecord
+from mets_core.signal.beats import median_beats
 
 FORMATS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "formats"
 needs_formats = pytest.mark.skipif(

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from mets_core.errors import ECGInputError
-from mets_core.io import load_record
+from mets_core.io.load import load_record
 from mets_core.leads import STANDARD_12_LEADS
 
 FORMATS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "formats"

@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 from mets_core.errors import ECGInputError
-from mets_core.io import load_record
+from mets_core.io.load import load_record
+from mets_core.io.readers.assemble import build_record
+from mets_core.io.readers.scp_reader import is_scp_ecg, read_scp_ecg
+from mets_core.io.readers.scp_tags import statements
 from mets_core.leads import STANDARD_12_LEADS
-from mets_core.readers.assemble import build_record
-from mets_core.readers.scp_reader import is_scp_ecg, read_scp_ecg
-from mets_core.readers.scp_tags import statements
 
 FORMATS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "formats"
 SCP = FORMATS / "scp-ecg"

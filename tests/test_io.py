@@ -15,7 +15,7 @@ import scipy.io
 import wfdb
 
 from mets_core.errors import ECGInputError
-from mets_core.io import load_record, load_record_from_uploads
+from mets_core.io.load import load_record, load_record_from_uploads
 from mets_core.leads import STANDARD_12_LEADS
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

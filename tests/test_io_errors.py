@@ -14,9 +14,9 @@ import pytest
 import wfdb
 
 from mets_core.errors import ECGInputError
-from mets_core.io import load_record, load_record_from_uploads
+from mets_core.io.load import load_record, load_record_from_uploads
+from mets_core.io.readers import archive
 from mets_core.leads import STANDARD_12_LEADS
-from mets_core.readers import archive
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PTBXL_LR = DATA / "ptb-xl" / "records100" / "00000" / "00001_lr"

@@ -23,18 +23,18 @@ def _imported_roots(path: Path) -> set[str]:
     return roots
 
 
-def test_only_ui_module_imports_streamlit() -> None:
+def test_only_the_app_layer_imports_streamlit() -> None:
     offenders = [
         str(path.relative_to(REPO))
         for path in sorted((REPO / "mets_core").rglob("*.py"))
-        if path.name != "ui.py" or path.parent != REPO / "mets_core"
+        if REPO / "mets_core" / "app" not in path.parents
         if "streamlit" in _imported_roots(path)
     ]
-    assert offenders == [], f"streamlit imported outside mets_core/ui.py: {offenders}"
+    assert offenders == [], f"streamlit imported outside mets_core/app/: {offenders}"
 
 
-def test_ui_module_is_the_streamlit_glue() -> None:
-    assert "streamlit" in _imported_roots(REPO / "mets_core" / "ui.py")
+def test_app_layer_is_the_streamlit_glue() -> None:
+    assert "streamlit" in _imported_roots(REPO / "mets_core" / "app" / "ui.py")
 
 
 def test_pages_exist() -> None:
@@ -68,7 +68,7 @@ def test_pages_never_catch_everything(path: Path) -> None:
 
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
 def test_pages_never_use_shared_caches(path: Path) -> None:
-    # Per-patient data must stay in st.session_state; the only cache lives in mets_core/ui.py.
+    # Per-patient data must stay in st.session_state; the only caches live in mets_core/app/.
     source = path.read_text(encoding="utf-8")
     assert "cache_data" not in source and "cache_resource" not in source
 
@@ -83,6 +83,6 @@ def test_importing_mets_core_leaves_the_file_readers_for_first_use() -> None:
     import subprocess
     import sys
 
-    code = "import sys, mets_core; print('mets_core.readers' in sys.modules)"
+    code = "import sys, mets_core; print('mets_core.io.readers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

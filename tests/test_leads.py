@@ -7,13 +7,13 @@ import itertools
 import numpy as np
 import pytest
 
+from mets_core.io.readers.limb_leads import derive_limb_leads, missing_leads_note
 from mets_core.leads import (
     LIMB_LEADS,
     STANDARD_12_LEADS,
     inverted_lead_name,
     normalize_lead_name,
 )
-from mets_core.readers.limb_leads import derive_limb_leads, missing_leads_note
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ import pytest
 
 from mets_core.data.ptbxl import TRAIN_FOLDS, load_ptbxl_index, split_ids, split_rows
 from mets_core.data.ptbxl_labels import load_scp_statements
+from mets_core.data.reports import normalize_report, report_for_record
 from mets_core.errors import DataError
-from mets_core.reports import normalize_report, report_for_record
 
 PTBXL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ptb-xl"
 HELD_OUT_FOLDS = (9, 10)

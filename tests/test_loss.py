@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from mets_core.loss import clip_loss
+from mets_core.model.loss import clip_loss
 
 
 def _pairs(seed: int = 0, n: int = 8, d: int = 16):

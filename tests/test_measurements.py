@@ -8,16 +8,16 @@ import neurokit2 as nk
 import numpy as np
 import pytest
 
-from mets_core.examples import load_example
+from mets_core.io.examples import load_example
 from mets_core.leads import STANDARD_12_LEADS
-from mets_core.measurements import (
+from mets_core.record import ECGRecord
+from mets_core.signal.measurements import (
     caliper_readout,
     consensus_r_peaks,
     find_r_peaks,
     measure_intervals,
     median_beats,
 )
-from mets_core.record import ECGRecord
 
 
 def _sim_record(fs_hz: int, heart_rate: int = 70) -> ECGRecord:

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from mets_core.checkpoint import read_weights, save_weights
 from mets_core.errors import WeightsError
-from mets_core.inference import encode_ecg, encode_text, load_model
-from mets_core.signal import preprocess_for_model
+from mets_core.model.checkpoint import read_weights, save_weights
+from mets_core.model.load import encode_ecg, encode_text, load_model
+from mets_core.signal.preprocess import preprocess_for_model
 
 
 def test_embeddings_have_shape_and_unit_norm(tiny_model):

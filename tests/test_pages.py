@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mets_core import exports, ui
-from mets_core.examples import EXAMPLES_DIR, load_example
+from mets_core.app import exports, ui
+from mets_core.io.examples import EXAMPLES_DIR, load_example
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = ["app.py", *sorted(f"pages/{p.name}" for p in (REPO / "pages").glob("*.py"))]

@@ -9,10 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from mets_core.errors import ECGInputError
-from mets_core.examples import load_example
-from mets_core.measurements import consensus_r_peaks, median_beats
-from mets_core.plotting import (
+from mets_core.app.plotting import (
     plot_confusion_matrix,
     plot_ecg_paper,
     plot_lead_importance,
@@ -20,6 +17,9 @@ from mets_core.plotting import (
     plot_raw_vs_clean,
     plot_scores,
 )
+from mets_core.errors import ECGInputError
+from mets_core.io.examples import load_example
+from mets_core.signal.measurements import consensus_r_peaks, median_beats
 
 
 @pytest.fixture(scope="module")

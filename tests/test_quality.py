@@ -6,9 +6,9 @@ import neurokit2 as nk
 import numpy as np
 import pytest
 
-from mets_core.examples import list_examples, load_example
-from mets_core.quality import assess_leads, record_usable
+from mets_core.io.examples import list_examples, load_example
 from mets_core.record import ECGRecord
+from mets_core.signal.quality import assess_leads, record_usable
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,7 @@ import pytest
 from mets_core.data.phrases import ENGLISH_WORDS, GERMAN, SWEDISH
 from mets_core.data.ptbxl import load_ptbxl_index
 from mets_core.data.ptbxl_labels import load_scp_statements
-from mets_core.errors import LabelInputError
-from mets_core.reports import (
+from mets_core.data.reports import (
     DEFAULT_REPORT_TEMPLATE,
     fill_template,
     fold_text,
@@ -21,6 +20,7 @@ from mets_core.reports import (
     normalize_report,
     report_for_record,
 )
+from mets_core.errors import LabelInputError
 
 PTBXL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ptb-xl"
 # Words that only German or Swedish reports use; none may survive translation.

@@ -9,8 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import mets_core
-from mets_core import sanity, ui
-from mets_core.examples import load_example
+from mets_core.app import ui
+from mets_core.io.examples import load_example
+from mets_core.zeroshot import sanity
 
 REPO = Path(__file__).resolve().parents[1]
 CANDIDATES = ["normal ECG", "atrial fibrillation", "left bundle branch block", "sinus rhythm"]

@@ -10,7 +10,8 @@ from scipy.signal import welch
 from mets_core.config import PreprocessConfig
 from mets_core.errors import ECGInputError
 from mets_core.record import ECGRecord
-from mets_core.signal import clean_ecg, preprocess_for_model, resample_ecg, split_windows
+from mets_core.signal.clean import clean_ecg, resample_ecg
+from mets_core.signal.preprocess import preprocess_for_model, split_windows
 
 
 def _low_frequency_power(x: np.ndarray, fs_hz: float) -> float:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from mets_core.train_data import AugmentConfig, augment_batch, build_pairs, pair_texts
+from mets_core.data.pairs import build_pairs, pair_texts
+from mets_core.train.augment import AugmentConfig, augment_batch
 
 
 def test_identical_prompts_share_one_text():

@@ -11,8 +11,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from mets_core.inference import load_model
-from mets_core.train import TrainConfig, lr_for_epoch, main
+from mets_core.model.load import load_model
+from mets_core.train.loop import TrainConfig, lr_for_epoch, main
 
 SMALL = ["--stage-widths", "8,16,16,32", "--batch-size", "8", "--device", "cpu"]
 
@@ -92,7 +92,7 @@ def test_two_ddp_processes_end_with_identical_weights(tmp_path, tiny_text_model_
             "--rank-state-dir",
             str(tmp_path / "ranks"),
         )
-        code = f"import sys; from mets_core.train import main; sys.exit(main({argv!r}))"
+        code = f"import sys; from mets_core.train.loop import main; sys.exit(main({argv!r}))"
         procs.append(subprocess.Popen([sys.executable, "-c", code], env=env))
     assert [p.wait(timeout=240) for p in procs] == [0, 0]
     assert (tmp_path / "out0" / "w.safetensors").exists()

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from mets_core.errors import LabelInputError
-from mets_core.inference import encode_ecg
-from mets_core.signal import preprocess_for_model
-from mets_core.zero_shot import (
+from mets_core.model.load import encode_ecg
+from mets_core.signal.preprocess import preprocess_for_model
+from mets_core.zeroshot.rank import (
     _uniformity_warning,
     build_label_embeddings,
     lead_importance,
@@ -115,7 +115,7 @@ def test_lead_importance_matches_masking_one_lead_at_a_time(tiny_model, ecg_12_l
 
 def test_every_task_class_has_a_candidate_text():
     from mets_core.data.ptbxl_labels import TASK_CLASSES
-    from mets_core.prompts import TASK_LABELS
+    from mets_core.zeroshot.labels import TASK_LABELS
 
     for task, classes in TASK_CLASSES.items():
         assert set(classes) == set(TASK_LABELS[task]), task

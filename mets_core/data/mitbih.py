@@ -25,9 +25,9 @@ import wfdb
 from mets_core.config import PreprocessConfig
 from mets_core.errors import DataError
 from mets_core.leads import normalize_lead_name
-from mets_core.prompt_sets import MITBIH_CLASSES
 from mets_core.record import ECGRecord
-from mets_core.signal import preprocess_for_model
+from mets_core.signal.preprocess import preprocess_for_model
+from mets_core.zeroshot.prompts import MITBIH_CLASSES
 
 __all__ = [
     "BEAT_WINDOW_S", "MITBIH_CLASSES", "PACED_RECORDS", "BeatRef", "BeatSample", "beat_pools",

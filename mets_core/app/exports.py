@@ -1,0 +1,88 @@
+"""Tables and downloads built from results: rankings, record summaries, lead quality.
+
+Pure functions (no Streamlit): the app renders them and offers them as downloads; the CLI can
+write the same files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import pandas as pd
+
+from mets_core.record import ECGRecord
+from mets_core.signal.quality import LeadQuality
+from mets_core.zeroshot.rank import Ranking
+
+DISCLAIMER = (
+    "METS ranks free-text diagnoses by their similarity to an ECG. It is a research and teaching "
+    "tool, not a medical device, and its output is not a diagnosis."
+)
+
+
+def record_summary(record: ECGRecord) -> dict[str, str]:
+    """A flat, human-readable summary of a record (for display and for exports)."""
+    summary = {
+        "source": record.source,
+        "leads": ", ".join(record.lead_names),
+        "sampling rate": f"{record.fs_hz:g} Hz",
+        "duration": f"{record.duration_s:.2f} s",
+        "samples per lead": str(record.n_samples),
+        "units": "mV",
+        "derived leads": ", ".join(record.derived_leads) or "none",
+    }
+    return summary
+
+
+def quality_table(flags: Sequence[LeadQuality]) -> pd.DataFrame:
+    """Per-lead quality flags as a table: lead, status ("ok" or the flags), details."""
+    return pd.DataFrame(
+        [
+            {
+                "lead": quality.lead,
+                "status": ", ".join(quality.flags) or "ok",
+                "details": "; ".join(quality.details),
+            }
+            for quality in flags
+        ]
+    )
+
+
+def ranking_table(ranking: Ranking) -> pd.DataFrame:
+    """The ranking as a table: rank, candidate, cosine and relative probability in percent."""
+    return pd.DataFrame(
+        [
+            {
+                "rank": position,
+                "candidate": item.candidate,
+                "cosine": round(float(item.cosine), 4),
+                "relative probability (%)": round(100.0 * float(item.probability), 1),
+            }
+            for position, item in enumerate(ranking, start=1)
+        ]
+    )
+
+
+def ranking_exports(
+    ranking: Ranking, record: ECGRecord, settings: dict[str, object]
+) -> tuple[bytes, bytes]:
+    """Serialise a ranking with the record summary and settings, as (CSV bytes, JSON bytes).
+
+    The CSV starts with `#`-prefixed lines for the record summary and settings (read it back with
+    `pandas.read_csv(path, comment="#")`); the JSON holds the same content as nested objects.
+    """
+    payload = {
+        "disclaimer": DISCLAIMER,
+        "record": record_summary(record),
+        "settings": dict(settings),
+        **ranking.to_dict(),
+    }
+    context = {key: value for key, value in payload.items() if key != "ranking"}
+    header = "".join(
+        f"# {key}: {json.dumps(value, ensure_ascii=False)}\n" for key, value in context.items()
+    )
+    table = pd.DataFrame(payload["ranking"])
+    table.insert(0, "rank", range(1, len(table) + 1))
+    csv_bytes = (header + table.to_csv(index=False)).encode("utf-8")
+    return csv_bytes, json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,299 @@
+"""Streamlit glue for the METS app: the only `mets_core` module that imports streamlit.
+
+It re-exports the session-state and widget keys of `ui_keys`, reads the app's settings from the
+environment (METS_WEIGHTS, METS_DEVICE, METS_DATA_DIR), loads the model once per server process,
+and offers small helpers that every page uses. Per-patient data (records, rankings) lives in
+`st.session_state` only, never in a cache shared between users.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+from mets_core.app.exports import DISCLAIMER
+from mets_core.app.keys import *  # noqa: F403 (pages address every key as ui.KEY_... / ui.W_...)
+from mets_core.app.keys import (
+    KEY_EXPLORE,
+    KEY_EXPLORE_SOURCE,
+    KEY_IMPORTANCE,
+    KEY_RANKING,
+    KEY_RANKING_SETTINGS,
+    KEY_RECORD,
+    KEY_RECORD_LABEL,
+    KEY_REFERENCE,
+    KEY_SANITY,
+    KEY_UPLOAD_ERROR,
+    W_CANDIDATES,
+    W_SHOW_PATIENT,
+)
+from mets_core.errors import METSError
+from mets_core.record import ECGRecord
+from mets_core.signal.file_values import file_facts, file_statements
+
+if TYPE_CHECKING:
+    from mets_core.model.load import LoadedModel
+    from mets_core.zeroshot.rank import Ranking
+
+_KEY_SIDEBAR_SLOT = "mets.sidebar_slot"  # this run's sidebar placeholder for the record in use
+ICON_ECG = ":material/monitor_heart:"  # Material icons ship with Streamlit; emoji fonts may not
+ICON_WARNING = ":material/warning:"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RESULTS_DIR = REPO_ROOT / "results"
+
+
+def weights_setting() -> str | None:
+    """METS_WEIGHTS: a weights stem or file, "random-init", or None for the shipped default."""
+    return os.environ.get("METS_WEIGHTS") or None
+
+
+def device_setting() -> str:
+    """The compute device from METS_DEVICE ("auto", "cpu", "cuda", "cuda:1"); default "auto"."""
+    return os.environ.get("METS_DEVICE") or "auto"
+
+
+def data_dir_setting() -> str:
+    """A default dataset folder for the explore page from METS_DATA_DIR ("" when unset)."""
+    return os.environ.get("METS_DATA_DIR", "")
+
+
+def mitbih_dir_setting() -> str:
+    """A default MIT-BIH folder: <METS_DATA_DIR or the repo's ../shared/data>/mit-bih."""
+    return str(Path(data_dir_setting() or REPO_ROOT.parent / "shared" / "data") / "mit-bih")
+
+
+def page_setup(title: str) -> None:
+    """Configure the page and draw the shared sidebar (disclaimer and the record in use).
+
+    Every page calls this first, so each page runs on its own (AppTest renders one page per run).
+
+    Args:
+        title: the page title shown in the browser tab, e.g. "Zero-shot ranking".
+    """
+    st.set_page_config(page_title=f"METS · {title}", page_icon=ICON_ECG, layout="wide")
+    with st.sidebar:
+        st.caption(DISCLAIMER)
+        st.session_state[_KEY_SIDEBAR_SLOT] = st.empty()
+    _show_record_in_sidebar()
+
+
+def _show_record_in_sidebar() -> None:
+    """Draw the sidebar's "ECG in use"; redrawn when the record changes later in the same run."""
+    slot = st.session_state.get(_KEY_SIDEBAR_SLOT)
+    record = st.session_state.get(KEY_RECORD)
+    if slot is None:
+        return
+    with slot.container():
+        if record is None:
+            st.caption("No ECG loaded yet.")
+        else:
+            st.caption(f"**ECG in use:** {st.session_state.get(KEY_RECORD_LABEL, record.source)}")
+            st.caption(f"{record.n_leads} leads · {record.fs_hz:g} Hz · {record.duration_s:.1f} s")
+
+
+RANDOM_INIT = "random-init"  # METS_WEIGHTS value for an untrained model (interface demos, tests)
+
+
+@st.cache_resource(show_spinner="Loading the METS model (once per server process)…")
+def _load_model_cached(weights: str | None, device: str) -> LoadedModel:
+    # Shared by every user and thread: treat as read-only (no .to(), .train() or attributes).
+    from mets_core.model.checkpoint import DEFAULT_WEIGHTS, weights_paths
+    from mets_core.model.load import load_model
+
+    no_shipped_weights = not weights_paths(DEFAULT_WEIGHTS)[0].is_file()
+    if weights == RANDOM_INIT or (weights is None and no_shipped_weights):
+        return load_model(device=device, random_init=True)
+    return load_model(weights, device=device)
+
+
+def load_model_or_stop() -> LoadedModel:
+    """Return the process-wide model for (METS_WEIGHTS, METS_DEVICE), or show the error and stop.
+
+    Without METS_WEIGHTS the shipped `weights/mets_resnet18` is used; when it is absent, an
+    untrained model is loaded and every page that shows the model says so loudly.
+    """
+    try:
+        return _load_model_cached(weights_setting(), device_setting())
+    except METSError as error:
+        st.error(str(error))
+        st.stop()
+
+
+def show_weights_status(model: LoadedModel) -> None:
+    """Name the weights and device, with a loud warning when the weights are not trained."""
+    from mets_core.model.device import describe_device
+
+    info = model.weights
+    st.markdown(f"**Model:** `{info.name}` · **device:** {describe_device(model.device)}")
+    if info.sha256:
+        st.caption(f"Weights SHA-256 `{info.sha256}`")
+    if not info.trained:
+        st.warning(
+            "These weights are RANDOMLY INITIALISED, not trained. Every ranking they produce is "
+            "meaningless; use them only to try the interface. Set METS_WEIGHTS to trained weights.",
+            icon=ICON_WARNING,
+        )
+
+
+def link_to(page: str, label: str, icon: str) -> None:
+    """`st.page_link` to another page, e.g. ``link_to("pages/3_Signal_View.py", ...)``.
+
+    A page rendered on its own (AppTest, or `streamlit run pages/x.py`) has no page registry;
+    there the link becomes a hint to use the sidebar instead of failing.
+    """
+    try:
+        st.page_link(page, label=label, icon=icon)
+    except StreamlitPageNotFoundError:
+        st.caption(f"{label}: open it from the sidebar.")
+
+
+def go_to(page: str, label: str) -> None:
+    """Switch to another page (see `link_to` for pages rendered on their own)."""
+    try:
+        st.switch_page(page)
+    except StreamlitPageNotFoundError:
+        st.success(f"Done. Open “{label}” from the sidebar.")
+
+
+def set_record(record: ECGRecord, label: str, reference: str | None = None) -> None:
+    """Make `record` the ECG in use for this session and forget results of the previous one."""
+    st.session_state[KEY_RECORD] = record
+    st.session_state[KEY_RECORD_LABEL] = label
+    st.session_state[KEY_REFERENCE] = reference
+    for key in (KEY_RANKING, KEY_RANKING_SETTINGS, KEY_IMPORTANCE, KEY_SANITY, KEY_UPLOAD_ERROR):
+        st.session_state.pop(key, None)
+    st.session_state[W_SHOW_PATIENT] = False  # a new record starts with its patient hidden
+    _show_record_in_sidebar()
+
+
+def forget_record() -> None:
+    """Drop the session's record (e.g. after a failed upload) so no earlier ECG stays on show."""
+    st.session_state.pop(KEY_RECORD, None)
+    _show_record_in_sidebar()
+
+
+def set_ranking(ranking: Ranking, candidates_text: str, template: str | None = None) -> None:
+    """Store a ranking made elsewhere (e.g. the explore page) so the Zero-shot page shows it."""
+    st.session_state[KEY_RANKING] = ranking
+    st.session_state[KEY_RANKING_SETTINGS] = {"template": template}
+    st.session_state[W_CANDIDATES] = candidates_text
+    st.session_state.pop(KEY_IMPORTANCE, None)
+
+
+def record_or_stop() -> ECGRecord:
+    """Return the session's record, or point the user to the Load page and stop."""
+    record = st.session_state.get(KEY_RECORD)
+    if record is None:
+        st.info("No ECG is loaded in this session yet. Load one first.")
+        link_to("pages/1_Load_ECG.py", "Load an ECG", ":material/upload_file:")
+        st.stop()
+    return record
+
+
+def show_quality_verdict(record: ECGRecord, consequence: str) -> None:
+    """Warn when the record fails its quality checks (listing why); note lesser issues.
+
+    Args:
+        record: the ECG in use.
+        consequence: what failing means here, e.g. "any ranking of it may be meaningless".
+    """
+    from mets_core.signal.quality import assess_leads, record_usable
+
+    usable, reasons = record_usable(assess_leads(record))
+    bullets = "".join(f"\n- {reason}" for reason in reasons)
+    if not usable:
+        message = f"This recording failed its quality checks; {consequence}:{bullets}"
+        st.warning(message, icon=ICON_WARNING)
+    elif reasons:
+        st.info(f"Quality notes:{bullets}")
+
+
+def show_notes(notes: Sequence[str], title: str = "Notes") -> None:
+    """Show every adjustment a step made (resampling, padding, unit scaling) as warnings."""
+    for note in notes:
+        st.warning(f"{title}: {note}")
+
+
+def show_error_and_stop(error: METSError) -> None:
+    """Show a METSError as a clinician-readable message and end this run of the page."""
+    st.error(str(error))
+    st.stop()
+
+
+def result_files(suffix: str) -> list[Path]:
+    """Files in the repository's results/ folder ending in `suffix` (e.g. ".csv"), sorted."""
+    if not RESULTS_DIR.is_dir():
+        return []
+    return sorted(p for p in RESULTS_DIR.rglob(f"*{suffix}") if p.is_file())
+
+
+def set_explore(table: pd.DataFrame, source: str) -> None:
+    """Keep a per-record predictions table (and where it came from) in this session."""
+    st.session_state[KEY_EXPLORE] = table
+    st.session_state[KEY_EXPLORE_SOURCE] = source
+
+
+@contextmanager
+def progress(start_text: str, unit: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar as a `report(done, total)` callback; gone when the block ends or raises."""
+    bar = st.progress(0.0, text=start_text)
+    try:
+        yield lambda done, total: bar.progress(
+            done / total, text=f"Zero-shot ranking: {done} of {total} {unit}"
+        )
+    finally:
+        bar.empty()
+
+
+def show_file_statements(record: ECGRecord) -> None:
+    """The device's own statements and facts, labelled as the file's, not as METS output."""
+    statements = file_statements(record.file_info)
+    if statements:
+        st.markdown("**Statements in the file** (the recording device's, not METS's)")
+        st.markdown("\n".join(f"- {line}" for line in statements))
+    facts = file_facts(record.file_info)
+    if facts:
+        with st.expander("About the file (source: the file)"):
+            st.table(key_value_table(facts))
+
+
+def show_patient_fields(record: ECGRecord) -> None:
+    """Patient identifiers stated in the file: hidden until the user asks, never logged."""
+    if not record.patient_fields:
+        return
+    names = ", ".join(record.patient_fields)
+    if st.toggle(f"Show patient identifiers from the file ({names})", key=W_SHOW_PATIENT):
+        st.table(key_value_table(record.patient_fields))
+    st.caption(
+        "Patient identifiers are hidden by default. METS never logs or exports them and forgets "
+        "them when this browser session ends."
+    )
+
+
+def key_value_table(values: dict[str, object]) -> pd.DataFrame:
+    """A two-column (item, value) table of a flat dict; nested values are shown as JSON."""
+    return pd.DataFrame(
+        {
+            "item": [str(key) for key in values],
+            "value": [
+                v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
+                for v in values.values()
+            ],
+        }
+    )
+
+
+def relative_to_repo(path: Path) -> str:
+    """A path shown relative to the repository root when it lies inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)

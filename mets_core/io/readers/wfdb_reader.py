@@ -1,0 +1,137 @@
+"""WFDB records (`.hea` + `.dat`, or `.hea` + CinC `.mat`) via the `wfdb` package.
+
+`wfdb.rdrecord` returns physical units and (T, L) arrays; the one transpose to (L, T) happens
+here. Before reading, the signal files named in the header are checked to exist and to have the
+size the header implies, so a mismatched pair gets a clear message instead of wfdb's
+"Samples were not loaded correctly".
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import wfdb
+from wfdb.io.header import HeaderSyntaxError
+
+from mets_core.errors import ECGInputError
+from mets_core.io.readers.mat_reader import read_bare_mat, read_mat_with_header
+from mets_core.io.readers.raw import RawRecording, ignored_rate_notes
+
+# Bytes per sample for the common WFDB storage formats (FLAC formats are not size-checked).
+_BYTES_PER_SAMPLE: dict[str, float] = {
+    "8": 1, "16": 2, "61": 2, "80": 1, "160": 2, "24": 3, "32": 4, "212": 1.5, "310": 4 / 3,
+    "311": 4 / 3,
+}  # fmt: skip
+_WFDB_ERRORS = (HeaderSyntaxError, ValueError, IndexError, KeyError, OSError, TypeError)
+
+
+def read_header(header_path: Path) -> wfdb.Record:
+    """Parse a .hea file; raise ECGInputError if it is not a WFDB header."""
+    try:
+        return wfdb.rdheader(str(header_path.with_suffix("")))
+    except _WFDB_ERRORS as error:
+        raise ECGInputError(
+            f"{header_path.name} is not a valid WFDB header file ({error}). A WFDB header starts "
+            "with a line such as '00001_lr 12 100 1000' (name, leads, rate, samples)."
+        ) from error
+
+
+def _expected_bytes(header: wfdb.Record, file_name: str) -> float | None:
+    rows = [i for i, name in enumerate(header.file_name) if name == file_name]
+    formats = [header.fmt[i] for i in rows]
+    if header.sig_len is None or any(fmt not in _BYTES_PER_SAMPLE for fmt in formats):
+        return None
+    frame = sum(_BYTES_PER_SAMPLE[header.fmt[i]] * (header.samps_per_frame[i] or 1) for i in rows)
+    return (header.byte_offset[rows[0]] or 0) + math.ceil(frame * header.sig_len)
+
+
+def _check_signal_files(header: wfdb.Record, header_path: Path) -> None:
+    for file_name in dict.fromkeys(header.file_name):
+        signal_path = header_path.parent / Path(file_name).name
+        if not signal_path.is_file():
+            raise ECGInputError(
+                f"The header {header_path.name} refers to the signal file {file_name}, which is "
+                "missing. Upload the .hea file together with its signal file."
+            )
+        expected = None if file_name.endswith(".mat") else _expected_bytes(header, file_name)
+        actual = signal_path.stat().st_size
+        if expected is not None and actual != expected:
+            raise ECGInputError(
+                f"The header {header_path.name} declares {header.n_sig} leads × "
+                f"{header.sig_len} samples ({expected:.0f} bytes), but {file_name} has {actual} "
+                "bytes. The header and the signal file do not belong together."
+            )
+
+
+def _read_signal(header: wfdb.Record, header_path: Path) -> np.ndarray:
+    """Return (L, T) float64 in the header's physical units."""
+    mat_files = [name for name in header.file_name if name.endswith(".mat")]
+    if mat_files:
+        return read_mat_with_header(
+            header_path.parent / Path(mat_files[0]).name,
+            header.n_sig,
+            header.sig_len,
+            header.adc_gain,
+            header.baseline,
+        )
+    try:
+        record = wfdb.rdrecord(str(header_path.with_suffix("")), physical=True, return_res=64)
+    except _WFDB_ERRORS as error:
+        raise ECGInputError(
+            f"The WFDB record {header_path.name} could not be read: {error}. Check that the "
+            ".hea and .dat files come from the same recording."
+        ) from error
+    return np.asarray(record.p_signal, dtype=np.float64).T  # (T, L) -> (L, T), the one transpose
+
+
+def read_wfdb(path: Path, fs_hz: float | None) -> RawRecording:
+    """Read a WFDB record given its `.hea` or its `.dat`.
+
+    Args:
+        path: the `.hea` header (or a `.dat` with its `.hea` next to it).
+        fs_hz: ignored except for a note when it disagrees with the header's rate.
+
+    Returns:
+        RawRecording with (L, T) physical samples, the header's lead names, units and rate.
+
+    Raises:
+        ECGInputError: a missing or mismatched signal file, a broken header, unreadable samples.
+    """
+    header_path = path.with_suffix(".hea")
+    if not header_path.is_file():
+        raise ECGInputError(
+            f"The WFDB signal file {path.name} needs its header {header_path.name}; upload both."
+        )
+    header = read_header(header_path)
+    if header.n_sig == 0 or not header.file_name:
+        raise ECGInputError(f"The WFDB header {header_path.name} declares no signals.")
+    if len(header.file_name) != header.n_sig:
+        raise ECGInputError(
+            f"The WFDB header {header_path.name} declares {header.n_sig} leads but describes "
+            f"{len(header.file_name)}; the header is damaged or was edited."
+        )
+    _check_signal_files(header, header_path)
+    signal = _read_signal(header, header_path)
+    notes = []
+    notes += ignored_rate_notes(header.fs, fs_hz)
+    info = {"format": f"WFDB (signal format {', '.join(dict.fromkeys(header.fmt))})"}
+    if header.comments:
+        info["header comments"] = " | ".join(header.comments)
+    return RawRecording(
+        signal=signal,
+        fs_hz=float(header.fs),
+        channel_names=list(header.sig_name),
+        units=list(header.units or [None] * header.n_sig),
+        source=header_path.name,
+        notes=notes,
+        file_info=info,
+    )
+
+
+def read_mat(path: Path, fs_hz: float | None) -> RawRecording:
+    """Read a `.mat` file: with its WFDB `.hea` when one lies next to it, else as a bare matrix."""
+    if path.with_suffix(".hea").is_file():
+        return read_wfdb(path.with_suffix(".hea"), fs_hz)
+    return read_bare_mat(path, fs_hz)

@@ -1,0 +1,242 @@
+"""Zero-shot scoring: free-text candidates against one ECG (METS section 3.3).
+
+The cosine between the ECG and each candidate prompt is the score; softmax with the learned
+temperature turns cosines into a *relative* ranking over the candidates given, not a probability
+that the patient has the condition.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mets_core.errors import LabelInputError
+from mets_core.model.checkpoint import WeightsInfo
+from mets_core.model.device import describe_device
+from mets_core.model.load import LoadedModel, encode_ecg, encode_text
+from mets_core.record import ECGRecord
+from mets_core.signal.preprocess import preprocess_for_model
+
+MAX_CANDIDATES = 100
+MAX_CANDIDATE_CHARS = 300
+UNIFORM_COSINE_SPREAD = 0.02  # max - min cosine below this: "the model barely separates these"
+
+
+@dataclass(frozen=True)
+class RankedCandidate:
+    candidate: str
+    prompt: str  # the exact text sent to the language model
+    cosine: float  # in [-1, 1]
+    probability: float  # softmax over the given candidates at the learned temperature
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Candidates best first, plus what was done to get there. Iterating yields RankedCandidate."""
+
+    items: tuple[RankedCandidate, ...]
+    notes: tuple[str, ...]
+    device: str
+    elapsed_s: float
+    temperature: float
+    weights: WeightsInfo
+    uniformity_warning: str | None
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> RankedCandidate:
+        return self.items[index]
+
+    def to_dict(self) -> dict:
+        """JSON-ready: ranking list, notes, device, weights (name, sha256, trained)."""
+        return {
+            "ranking": [
+                {
+                    "candidate": r.candidate,
+                    "prompt": r.prompt,
+                    "cosine": r.cosine,
+                    "probability": r.probability,
+                }
+                for r in self.items
+            ],
+            "notes": list(self.notes),
+            "device": self.device,
+            "elapsed_s": self.elapsed_s,
+            "temperature": self.temperature,
+            "uniformity_warning": self.uniformity_warning,
+            "weights": {
+                "name": self.weights.name,
+                "sha256": self.weights.sha256,
+                "trained": self.weights.trained,
+                "status": "trained" if self.weights.trained else "random-init",
+            },
+        }
+
+
+def parse_candidates(candidates: list[str] | str) -> list[str]:
+    """Clean a candidate list (or one-per-line text): strip blanks; reject empty, duplicate, huge.
+
+    Raises:
+        LabelInputError: no candidate, a duplicate (case-insensitive), more than MAX_CANDIDATES,
+            or one longer than MAX_CANDIDATE_CHARS characters.
+    """
+    lines = candidates.splitlines() if isinstance(candidates, str) else list(candidates)
+    cleaned = [" ".join(str(line).split()) for line in lines]
+    cleaned = [line for line in cleaned if line]
+    if not cleaned:
+        raise LabelInputError("Enter at least one candidate diagnosis (one per line).")
+    if len(cleaned) > MAX_CANDIDATES:
+        raise LabelInputError(
+            f"{len(cleaned)} candidates were given; at most {MAX_CANDIDATES} can be ranked at once."
+        )
+    long = [c[:40] + "..." for c in cleaned if len(c) > MAX_CANDIDATE_CHARS]
+    if long:
+        raise LabelInputError(
+            f"Candidate diagnoses must be under {MAX_CANDIDATE_CHARS} "
+            f"characters; too long: {'; '.join(long)}."
+        )
+    seen: dict[str, str] = {}
+    for candidate in cleaned:
+        if candidate.lower() in seen:
+            raise LabelInputError(f"The candidate {candidate!r} is listed twice; remove one.")
+        seen[candidate.lower()] = candidate
+    return cleaned
+
+
+def fill_prompt(template: str, candidate: str) -> str:
+    """Put a candidate into a template with one ``{}`` slot."""
+    if template.count("{}") != 1:
+        raise LabelInputError(
+            f"The prompt template must contain exactly one {{}} where the "
+            f"diagnosis goes; found {template!r}."
+        )
+    return template.replace("{}", candidate)
+
+
+def build_label_embeddings(
+    model: LoadedModel,
+    labels: list[str],
+    templates: list[str] | None = None,
+    center: bool = False,
+) -> torch.Tensor:
+    """C labels x K templates -> (C, D): mean over templates, renormalised (CLIP ensembling).
+
+    Args:
+        center: subtract the mean label embedding before renormalising, removing what all the
+            candidates share (e.g. "ECG"); needs >= 2 labels. Scores then depend on which
+            candidates were given together. On fold 9 it raises the text-oracle AUROC
+            (results/text_oracle.json).
+    """
+    templates = templates or [model.config.zero_shot_template]
+    prompts = [fill_prompt(t, label) for label in labels for t in templates]
+    emb = encode_text(model, prompts).reshape(len(labels), len(templates), -1).mean(dim=1)
+    emb = F.normalize(emb, dim=-1)
+    return center_embeddings(emb) if center else emb
+
+
+def center_embeddings(emb: torch.Tensor) -> torch.Tensor:
+    """(C, D) unit-norm -> (C, D): subtract the mean over the C rows, renormalise (C >= 2)."""
+    if len(emb) < 2:
+        return emb
+    return F.normalize(emb - emb.mean(dim=0, keepdim=True), dim=-1)
+
+
+def score_labels(
+    ecg_emb: torch.Tensor, label_emb: torch.Tensor, logit_scale: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(D,) or (B, D) ECG and (C, D) labels -> cosines and softmax(logit_scale * cos), (…, C)."""
+    cosines = ecg_emb.float() @ label_emb.float().t()
+    probabilities = torch.softmax(logit_scale * cosines, dim=-1)
+    return cosines.cpu().numpy(), probabilities.cpu().numpy()
+
+
+def rank(
+    model: LoadedModel,
+    record: ECGRecord,
+    candidates: list[str] | str,
+    template: str | None = None,
+    center: bool = False,
+) -> Ranking:
+    """Rank free-text candidate diagnoses for one ECG, best first.
+
+    `center=True` removes the mean candidate embedding first (see `build_label_embeddings`).
+
+    Raises:
+        LabelInputError: for a bad candidate list or template. ECGInputError: for a bad record.
+    """
+    start = time.perf_counter()
+    labels = parse_candidates(candidates)
+    template = template if template is not None else model.config.zero_shot_template
+    prepared = preprocess_for_model(record, model.config.preprocess)
+    label_emb = build_label_embeddings(model, labels, [template], center=center)
+    scale = float(model.module.scale().item())
+    cosines, probabilities = score_labels(encode_ecg(model, prepared.windows), label_emb, scale)
+    order = np.argsort(-cosines, kind="stable")
+    items = tuple(
+        RankedCandidate(
+            labels[i], fill_prompt(template, labels[i]), float(cosines[i]), float(probabilities[i])
+        )
+        for i in order
+    )
+    notes = record.notes + prepared.notes + _truncation_notes(model, [r.prompt for r in items])
+    return Ranking(
+        items,
+        notes,
+        describe_device(model.device),
+        time.perf_counter() - start,
+        1.0 / scale,
+        model.weights,
+        _uniformity_warning(cosines),
+    )
+
+
+def _uniformity_warning(cosines: np.ndarray) -> str | None:
+    if len(cosines) > 1 and float(cosines.max() - cosines.min()) < UNIFORM_COSINE_SPREAD:
+        return (
+            f"The scores are nearly uniform (cosines differ by less than "
+            f"{UNIFORM_COSINE_SPREAD}): the model barely separates these candidates."
+        )
+    return None
+
+
+def _truncation_notes(model: LoadedModel, prompts: list[str]) -> tuple[str, ...]:
+    limit = model.config.text.max_tokens
+    encoder = model.module.text_encoder
+    return tuple(
+        f"prompt {p[:30]!r}... truncated to {limit} tokens"
+        for p in prompts
+        if len(p) > limit and encoder.count_tokens(p) > limit
+    )
+
+
+def lead_importance(
+    model: LoadedModel, record: ECGRecord, candidate: str, template: str | None = None
+) -> dict[str, float]:
+    """Occlusion: cosine change for `candidate` when each present lead is set to zero.
+
+    Returns:
+        lead name -> (cosine with the lead masked) - (full cosine). Negative means the lead
+        supported the candidate. Missing leads are omitted. All masked copies run in one batch.
+    """
+    template = template if template is not None else model.config.zero_shot_template
+    prepared = preprocess_for_model(record, model.config.preprocess)
+    label = build_label_embeddings(model, [candidate], [template])[0]
+    present = [i for i, ok in enumerate(prepared.lead_present) if ok]
+    n_windows = len(prepared.windows)
+    batch = np.repeat(prepared.windows[None], len(present) + 1, axis=0)  # (1 + P, N, L, T)
+    for row, lead_index in enumerate(present, start=1):
+        batch[row, :, lead_index] = 0.0
+    with torch.inference_mode():
+        x = torch.from_numpy(batch.reshape(-1, *batch.shape[2:])).to(model.device)
+        emb = model.module.encode_ecg(x).reshape(len(present) + 1, n_windows, -1).mean(dim=1)
+        cosines = (F.normalize(emb, dim=-1) @ label).cpu().numpy()
+    names = model.config.preprocess.lead_names
+    return {names[i]: float(cosines[row] - cosines[0]) for row, i in enumerate(present, start=1)}
