@@ -44,10 +44,14 @@ def main() -> None:
     cached_rank_s = time.perf_counter() - start
     other = AppTest.from_file(str(ROOT / "pages" / "5_Model_Card.py"), default_timeout=120)
     switch_s = timed_run(other)  # a new page in the same process: the cached model is reused
-    result = {"example": example.key, "page_open_with_model_load_s": first_open_s,
-              "first_ranking_after_open_s": first_rank_s,
-              "ranking_again_cached_text_s": cached_rank_s, "switch_to_model_card_s": switch_s,
-              "exceptions": [str(e) for e in (*at.exception, *other.exception)]}
+    result = {
+        "example": example.key,
+        "page_open_with_model_load_s": first_open_s,
+        "first_ranking_after_open_s": first_rank_s,
+        "ranking_again_cached_text_s": cached_rank_s,
+        "switch_to_model_card_s": switch_s,
+        "exceptions": [str(e) for e in (*at.exception, *other.exception)],
+    }
     for key, value in result.items():
         print(f"{key:32s} {value:.2f}" if isinstance(value, float) else f"{key:32s} {value}")
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

@@ -46,8 +46,14 @@ def main() -> None:
     import mets_core
     from mets_core.signal.preprocess import preprocess_for_model
 
-    load_s = float(subprocess.run([sys.executable, "-c", LOAD_SNIPPET.format(w=args.weights)],
-                                  capture_output=True, text=True, check=True).stdout.split()[-1])
+    load_s = float(
+        subprocess.run(
+            [sys.executable, "-c", LOAD_SNIPPET.format(w=args.weights)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[-1]
+    )
     model = mets_core.load_model(args.weights, "cpu")
     record = mets_core.load_record(RECORD)
     candidates = [f"candidate diagnosis number {i}" for i in range(20)]
@@ -60,14 +66,21 @@ def main() -> None:
         "encoder forward (baseline)": forward_s,
         "read WFDB record": timed(lambda: mets_core.load_record(RECORD), args.repeats),
         "preprocess (resample + clean)": timed(
-            lambda: preprocess_for_model(record, model.config.preprocess), args.repeats),
+            lambda: preprocess_for_model(record, model.config.preprocess), args.repeats
+        ),
         "rank 20 cached candidates": timed(
-            lambda: mets_core.rank(model, record, candidates), args.repeats),
+            lambda: mets_core.rank(model, record, candidates), args.repeats
+        ),
     }
-    report = {"machine": f"{platform.node()} {platform.machine()}", "torch": torch.__version__,
-              "threads": torch.get_num_threads(), "record": RECORD.name,
-              "model_load_s_including_imports": load_s,
-              "median_s": rows, "ratio_to_forward": {k: v / forward_s for k, v in rows.items()}}
+    report = {
+        "machine": f"{platform.node()} {platform.machine()}",
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "record": RECORD.name,
+        "model_load_s_including_imports": load_s,
+        "median_s": rows,
+        "ratio_to_forward": {k: v / forward_s for k, v in rows.items()},
+    }
     print(f"model load incl. imports: {load_s:.2f} s")
     for name, seconds in rows.items():
         print(f"{name:32s} {seconds * 1000:8.1f} ms  x{seconds / forward_s:5.1f}")

@@ -34,10 +34,14 @@ def main() -> None:
         model = load_model(random_init=True, device="cpu", seed=seed).module
         rows[f"random-init seed {seed}"] = validate(model, val, ctx)
     for name, metrics in rows.items():
-        print(f"{name:40s} superclass {metrics['val_auroc_superclass']:.3f} "
-              f"rhythm {metrics['val_auroc_rhythm']:.3f}")
-    Path(args.out).write_text(json.dumps({"split": "fold 9 (validation)", "template": "{}",
-                                          "results": rows}, indent=2) + "\n")
+        print(
+            f"{name:40s} superclass {metrics['val_auroc_superclass']:.3f} "
+            f"rhythm {metrics['val_auroc_rhythm']:.3f}"
+        )
+    Path(args.out).write_text(
+        json.dumps({"split": "fold 9 (validation)", "template": "{}", "results": rows}, indent=2)
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

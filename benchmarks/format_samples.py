@@ -52,9 +52,10 @@ def main() -> None:
     parser.add_argument("--formats", type=Path, default=DEFAULT_FORMATS)
     args = parser.parse_args()
     files = sorted(
-        p for p in args.formats.rglob("*")
+        p
+        for p in args.formats.rglob("*")
         if p.is_file() and p.parent != args.formats and p.parent.name != "LICENSES"
-    )  # fmt: skip
+    )
     results = {str(path.relative_to(args.formats)): _describe(path) for path in files}
     for name, row in results.items():
         print(f"{name}: {row}")

@@ -26,8 +26,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     counts = count_labels(index)
     summary = {"command": "python benchmarks/ptbxl_counts.py", "records": len(index), **counts}
     for split, entry in counts.items():
-        print(f"{split}: {entry['records']} records, sources {entry['sources']}, "
-              f"labelled {entry['labelled']}")  # fmt: skip
+        print(
+            f"{split}: {entry['records']} records, sources {entry['sources']}, "
+            f"labelled {entry['labelled']}"
+        )
         if split != "train":
             for task in TASKS:
                 print(f"  {task}: {entry['classes'][task]}")

@@ -47,15 +47,23 @@ def _leave_one_out_unknown(results: list[NormalizedReport], texts: list[str]) ->
 def _examples(frame: pd.DataFrame, results: list[NormalizedReport]) -> list[dict[str, object]]:
     """Twenty distinct reports: 9 German, 6 Swedish, 5 English, longest-first within language."""
     quota = {"de": 9, "sv": 6, "en": 5}
-    rows = sorted(zip(frame["ecg_id"], frame["report"], results, strict=True),
-                  key=lambda x: -len(set(x[2].phrases_used)))  # fmt: skip
+    rows = sorted(
+        zip(frame["ecg_id"], frame["report"], results, strict=True),
+        key=lambda x: -len(set(x[2].phrases_used)),
+    )
     seen, picked = set(), []
     for ecg_id, text, result in rows:
         if quota.get(result.language, 0) and text not in seen and 40 < len(text) < 200:
             quota[result.language] -= 1
             seen.add(text)
-            picked.append({"ecg_id": int(ecg_id), "language": result.language,
-                           "before": text, "after": result.text_en})  # fmt: skip
+            picked.append(
+                {
+                    "ecg_id": int(ecg_id),
+                    "language": result.language,
+                    "before": text,
+                    "after": result.text_en,
+                }
+            )
     return sorted(picked, key=lambda e: e["ecg_id"])
 
 
@@ -92,10 +100,14 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
 
 def _print(summary: dict[str, object]) -> None:
-    print(f"reports: {summary['reports']}  tokens: {summary['tokens']}  by language: "
-          f"{summary['reports_by_language']}")  # fmt: skip
-    print(f"token coverage: {summary['coverage']:.2%}  (unknown {summary['unknown_tokens']}: "
-          f"{summary['unknown_token_counts']})")  # fmt: skip
+    print(
+        f"reports: {summary['reports']}  tokens: {summary['tokens']}  by language: "
+        f"{summary['reports_by_language']}"
+    )
+    print(
+        f"token coverage: {summary['coverage']:.2%}  (unknown {summary['unknown_tokens']}: "
+        f"{summary['unknown_token_counts']})"
+    )
     print(f"leave-one-out estimate: {summary['coverage_leave_one_out_estimate']:.2%}")
     for example in summary["examples"]:  # type: ignore[union-attr]
         print(f"\n[{example['ecg_id']}, {example['language']}] {example['before']}")

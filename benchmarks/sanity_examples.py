@@ -19,10 +19,14 @@ from mets_core.zeroshot import sanity
 
 REPO = Path(__file__).resolve().parents[1]
 CANDIDATES = [
-    "normal ECG", "atrial fibrillation", "left bundle branch block",
-    "anterior myocardial infarction", "left ventricular hypertrophy", "sinus tachycardia",
+    "normal ECG",
+    "atrial fibrillation",
+    "left bundle branch block",
+    "anterior myocardial infarction",
+    "left ventricular hypertrophy",
+    "sinus tachycardia",
     "premature ventricular contraction",
-]  # fmt: skip
+]
 
 
 def main() -> None:

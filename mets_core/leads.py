@@ -5,8 +5,19 @@ from __future__ import annotations
 import re
 
 STANDARD_12_LEADS: tuple[str, ...] = (
-    "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
-)  # fmt: skip
+    "I",
+    "II",
+    "III",
+    "aVR",
+    "aVL",
+    "aVF",
+    "V1",
+    "V2",
+    "V3",
+    "V4",
+    "V5",
+    "V6",
+)
 
 LIMB_LEADS: tuple[str, ...] = STANDARD_12_LEADS[:6]
 CHEST_LEADS: tuple[str, ...] = STANDARD_12_LEADS[6:]
@@ -16,9 +27,19 @@ EXPECTED_LEADS_TEXT = "I, II, III, aVR, aVL, aVF, V1–V6"  # for error messages
 # canonical form of `_canonical_key`. Bare digits ("1", "2") are deliberately absent: a column
 # named "1" is usually a channel number, and mapping it to lead I would be matching by position.
 _ALIASES: dict[str, str] = {
-    "mli": "I", "mlii": "II", "mliii": "III", "ml1": "I", "ml2": "II", "ml3": "III",
-    "di": "I", "dii": "II", "diii": "III", "d1": "I", "d2": "II", "d3": "III",
-}  # fmt: skip
+    "mli": "I",
+    "mlii": "II",
+    "mliii": "III",
+    "ml1": "I",
+    "ml2": "II",
+    "ml3": "III",
+    "di": "I",
+    "dii": "II",
+    "diii": "III",
+    "d1": "I",
+    "d2": "II",
+    "d3": "III",
+}
 _BY_LOWER: dict[str, str] = {lead.lower(): lead for lead in STANDARD_12_LEADS}
 
 

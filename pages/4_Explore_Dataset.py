@@ -19,9 +19,12 @@ model = ui.load_model_or_stop()
 ui.show_weights_status(model)
 
 dataset = st.radio(
-    "Dataset", ["PTB-XL", "MIT-BIH"], horizontal=True, key=ui.W_DATASET,
+    "Dataset",
+    ["PTB-XL", "MIT-BIH"],
+    horizontal=True,
+    key=ui.W_DATASET,
     on_change=lambda: st.session_state.pop(ui.KEY_EXPLORE, None),  # ids differ per dataset
-)  # fmt: skip
+)
 mitbih_mode = dataset == "MIT-BIH"
 if mitbih_mode:
     root = st.text_input(
@@ -43,8 +46,11 @@ with tab_run:
     if mitbih_mode:
         amount = st.number_input(
             "Beats per class (N, L, R, A, V; 5 s window each, paced records left out)",
-            1, 2_000, explore_mitbih.DEFAULT_BEATS_PER_CLASS, key=ui.W_BEATS_PER_CLASS,
-        )  # fmt: skip
+            1,
+            2_000,
+            explore_mitbih.DEFAULT_BEATS_PER_CLASS,
+            key=ui.W_BEATS_PER_CLASS,
+        )
     else:
         amount = st.number_input(
             "At most this many test records (fold 10)", 1, 25_000, 100, key=ui.W_MAX_RECORDS

@@ -19,10 +19,14 @@ st.subheader("Weights")
 st.table(
     {
         "item": ["name", "trained", "file", "SHA-256 (verified at load)"],
-        "value": [info.name, "yes" if info.trained else "NO (random-init)", str(info.path or "-"),
-                  info.sha256 or "- (not a file)"],
+        "value": [
+            info.name,
+            "yes" if info.trained else "NO (random-init)",
+            str(info.path or "-"),
+            info.sha256 or "- (not a file)",
+        ],
     }
-)  # fmt: skip
+)
 if info.provenance:
     st.markdown("**Provenance (from the weights sidecar)**")
     st.table(ui.key_value_table(info.provenance))

@@ -22,9 +22,13 @@ from mets_core.io.examples import EXAMPLES_DIR
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PTBXL = REPO.parent / "shared" / "data" / "ptb-xl"  # optional: the explore page runs on it
 RECORD = "00180_hr"  # PTB-XL ecg_id 180, complete LBBB, 500 Hz (bundled, byte-identical copy)
 CANDIDATES = ("left bundle branch block", "normal ECG")
@@ -64,10 +68,20 @@ def app_url(tiny_weights: Path) -> Iterator[str]:
     if PTBXL.is_dir():
         env["METS_DATA_DIR"] = str(PTBXL)
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-        "--server.headless", "true", "--server.address", "127.0.0.1",
-        "--server.fileWatcherType", "none",  # edits elsewhere in the tree must not prompt reruns
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",  # edits elsewhere in the tree must not prompt reruns
+    ]
     server = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )

@@ -15,8 +15,21 @@ needs_data = pytest.mark.skipif(not PTBXL_RECORD.exists(), reason="../shared/dat
 
 
 def _rank_json(capsys, record, weights):
-    code = main(["rank", str(record), "-c", "atrial fibrillation", "-c", "sinus rhythm",
-                 "--weights", str(weights), "--device", "cpu", "--json"])
+    code = main(
+        [
+            "rank",
+            str(record),
+            "-c",
+            "atrial fibrillation",
+            "-c",
+            "sinus rhythm",
+            "--weights",
+            str(weights),
+            "--device",
+            "cpu",
+            "--json",
+        ]
+    )
     assert code == 0
     return json.loads(capsys.readouterr().out)
 

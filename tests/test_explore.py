@@ -100,9 +100,13 @@ def test_predict_mitbih_beats_on_real_data_and_reopen_a_beat(tiny_model) -> None
 @pytest.mark.skipif(not MITBIH.is_dir(), reason=f"MIT-BIH copy not found at {MITBIH}")
 @pytest.mark.parametrize(
     ("beat_id", "expected"),
-    [("119", "record:sample"), ("119:1", "no beat annotated"), ("999:100", "999"),
-     ("100:77", "edge")],
-)  # fmt: skip
+    [
+        ("119", "record:sample"),
+        ("119:1", "no beat annotated"),
+        ("999:100", "999"),
+        ("100:77", "edge"),
+    ],
+)
 def test_open_beat_rejects_bad_ids(beat_id: str, expected: str) -> None:
     with pytest.raises(DataError, match=expected):
         explore_mitbih.open_beat(MITBIH, beat_id)

@@ -87,8 +87,11 @@ def test_our_median_beats_keep_the_qrs_height_the_device_measured(relative: str)
     record = mets_core.load_record(FORMATS / relative)
     stored = record.file_median_beats
     ours = measurements.median_beats(record, clean_method=beats.AMPLITUDE_CLEAN_METHOD)
-    ratios = [np.ptp(ours[lead]) / np.ptp(stored.signal[i]) for i, lead in
-              enumerate(stored.lead_names) if np.ptp(stored.signal[i]) > 0.5]  # fmt: skip
+    ratios = [
+        np.ptp(ours[lead]) / np.ptp(stored.signal[i])
+        for i, lead in enumerate(stored.lead_names)
+        if np.ptp(stored.signal[i]) > 0.5
+    ]
     assert len(ratios) >= 4 and 0.9 < float(np.median(ratios)) < 1.1, ratios
 
 

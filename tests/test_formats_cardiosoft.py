@@ -32,9 +32,15 @@ needs_sample = pytest.mark.skipif(
 )
 MV_PER_DIGIT = 0.005  # the sample states Resolution 5 uVperLsb for the strip and the medians
 FILE_MEASUREMENTS = (
-    "ventricular rate (bpm)", "PR interval (ms)", "QRS duration (ms)", "QT interval (ms)",
-    "QTc (ms)", "P axis (°)", "QRS axis (°)", "T axis (°)",
-)  # fmt: skip
+    "ventricular rate (bpm)",
+    "PR interval (ms)",
+    "QRS duration (ms)",
+    "QT interval (ms)",
+    "QTc (ms)",
+    "P axis (°)",
+    "QRS axis (°)",
+    "T axis (°)",
+)
 
 
 @pytest.fixture(scope="module")

@@ -79,11 +79,13 @@ def _encode(values: np.ndarray) -> bytes:
     x = values.astype(np.int64)
     diffs = np.concatenate([x[:2], x[2:] - 2 * x[1:-1] + x[:-2]])
     bits = "".join(
-        DEFAULT_CODES[d] if -8 <= d <= 8
-        else "1111111110" + format(d & 0xFF, "08b") if -128 <= d <= 127
+        DEFAULT_CODES[d]
+        if -8 <= d <= 8
+        else "1111111110" + format(d & 0xFF, "08b")
+        if -128 <= d <= 127
         else "1111111111" + format(d & 0xFFFF, "016b")
         for d in diffs.tolist()
-    )  # fmt: skip
+    )
     bits += "0" * (-len(bits) % 8)
     return int(bits, 2).to_bytes(len(bits) // 8, "big")
 
@@ -144,9 +146,12 @@ def test_patient_fields_are_read_and_kept_out_of_everything_else():
     raw = read_scp_ecg(EXAMPLE, None)
     record = build_record(raw)
     assert record.patient_fields == {
-        "name": "Clark", "patient ID": "SBJ-123", "birth date": "1953-05-08", "sex": "male",
+        "name": "Clark",
+        "patient ID": "SBJ-123",
+        "birth date": "1953-05-08",
+        "sex": "male",
         "acquired": "2002-11-22 09:10:00",  # a date of service is hidden with the identifiers
-    }  # fmt: skip
+    }
     shown = " ".join([*record.notes, *record.file_info.values(), repr(record), repr(raw)])
     for value in record.patient_fields.values():
         assert value not in shown

@@ -55,8 +55,15 @@ def _csv_bytes(signal: np.ndarray, names, time_label=None, time_scale=1.0, sep="
 
 
 def _wrsamp(folder: Path, name: str, signal: np.ndarray, names, units="mV") -> Path:
-    wfdb.wrsamp(name, fs=FS_HZ, units=[units] * len(names), sig_name=list(names),
-                p_signal=signal.T, fmt=["16"] * len(names), write_dir=str(folder))  # fmt: skip
+    wfdb.wrsamp(
+        name,
+        fs=FS_HZ,
+        units=[units] * len(names),
+        sig_name=list(names),
+        p_signal=signal.T,
+        fmt=["16"] * len(names),
+        write_dir=str(folder),
+    )
     return folder / f"{name}.hea"
 
 
@@ -199,8 +206,10 @@ def test_npy_in_either_orientation(sim, tmp_path, transpose):
 
 def test_edf_written_with_edfio_keeps_only_ecg_channels(sim, tmp_path):
     names = ["ECG I", "ECG II", "EKG V1"]
-    signals = [edfio.EdfSignal(row, FS_HZ, label=label, physical_dimension="uV")
-               for row, label in zip(sim[[0, 1, 6]] * 1000, names, strict=True)]  # fmt: skip
+    signals = [
+        edfio.EdfSignal(row, FS_HZ, label=label, physical_dimension="uV")
+        for row, label in zip(sim[[0, 1, 6]] * 1000, names, strict=True)
+    ]
     signals.append(edfio.EdfSignal(np.sin(np.arange(250) / 10), 25, label="Resp"))
     path = tmp_path / "ecg.edf"
     edfio.Edf(signals).write(path)

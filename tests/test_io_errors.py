@@ -224,8 +224,15 @@ def test_upload_names_are_reduced_to_safe_base_names(sim, tmp_path):
 
 
 def test_header_lead_count_that_disagrees_with_its_lead_lines(sim, tmp_path):
-    wfdb.wrsamp("r", fs=FS_HZ, units=["mV"] * 2, sig_name=["I", "II"], p_signal=sim[:2].T,
-                fmt=["16", "16"], write_dir=str(tmp_path))  # fmt: skip
+    wfdb.wrsamp(
+        "r",
+        fs=FS_HZ,
+        units=["mV"] * 2,
+        sig_name=["I", "II"],
+        p_signal=sim[:2].T,
+        fmt=["16", "16"],
+        write_dir=str(tmp_path),
+    )
     header = tmp_path / "r.hea"
     header.write_text(header.read_text().replace("r 2 ", "r 3 "))  # declares a third lead line
     with pytest.raises(ECGInputError, match="declares 3 leads but describes 2"):

@@ -19,12 +19,24 @@ from mets_core.leads import (
 @pytest.mark.parametrize(
     ("label", "expected"),
     [
-        ("MLII", "II"), ("ML II", "II"), ("AVR", "aVR"), ("avl", "aVL"), ("V1 ", "V1"),
-        ("Lead I (Einthoven)", "I"), ("Lead aVR (Goldberger)", "aVR"), ("Lead V1 (Wilson)", "V1"),
-        ("ECG II", "II"), ("EKG V2", "V2"), ("ECG Lead III", "III"), ("DII", "II"),
-        ("lead_II", "II"), ("I-REF", "I"), ("v6", "V6"), ("aVF", "aVF"),
+        ("MLII", "II"),
+        ("ML II", "II"),
+        ("AVR", "aVR"),
+        ("avl", "aVL"),
+        ("V1 ", "V1"),
+        ("Lead I (Einthoven)", "I"),
+        ("Lead aVR (Goldberger)", "aVR"),
+        ("Lead V1 (Wilson)", "V1"),
+        ("ECG II", "II"),
+        ("EKG V2", "V2"),
+        ("ECG Lead III", "III"),
+        ("DII", "II"),
+        ("lead_II", "II"),
+        ("I-REF", "I"),
+        ("v6", "V6"),
+        ("aVF", "aVF"),
     ],
-)  # fmt: skip
+)
 def test_aliases_map_to_standard_names(label, expected):
     assert normalize_lead_name(label) == expected
 
@@ -51,9 +63,13 @@ def test_inverted_labels_are_not_the_lead_itself():
 def _limb_leads(rng: np.random.Generator) -> dict[str, np.ndarray]:
     lead_i, lead_ii = rng.normal(size=(2, 200))
     return {
-        "I": lead_i, "II": lead_ii, "III": lead_ii - lead_i, "aVR": -(lead_i + lead_ii) / 2,
-        "aVL": lead_i - lead_ii / 2, "aVF": lead_ii - lead_i / 2,
-    }  # fmt: skip
+        "I": lead_i,
+        "II": lead_ii,
+        "III": lead_ii - lead_i,
+        "aVR": -(lead_i + lead_ii) / 2,
+        "aVL": lead_i - lead_ii / 2,
+        "aVF": lead_ii - lead_i / 2,
+    }
 
 
 @pytest.mark.parametrize("pair", list(itertools.combinations(LIMB_LEADS, 2)))

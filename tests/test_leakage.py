@@ -106,9 +106,15 @@ def test_conflicting_fold_sources_are_refused(tmp_path):
     if not (PTBXL / "scp_statements.csv").is_file():
         pytest.skip(f"local PTB-XL copy absent at {PTBXL}")
     shutil.copy(PTBXL / "scp_statements.csv", tmp_path)
-    row = {"ecg_id": 1, "patient_id": 7.0, "strat_fold": 3, "scp_codes": "{'NORM': 100.0}",
-           "report": "sinusrhythmus normales ekg", "filename_lr": "records100/00000/00001_lr",
-           "filename_hr": "records500/00000/00001_hr"}  # fmt: skip
+    row = {
+        "ecg_id": 1,
+        "patient_id": 7.0,
+        "strat_fold": 3,
+        "scp_codes": "{'NORM': 100.0}",
+        "report": "sinusrhythmus normales ekg",
+        "filename_lr": "records100/00000/00001_lr",
+        "filename_hr": "records500/00000/00001_hr",
+    }
     pd.DataFrame([row]).to_csv(tmp_path / "ptbxl_database.csv", index=False)
     merl = tmp_path / "derived" / "merl_splits"
     merl.mkdir(parents=True)

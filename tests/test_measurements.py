@@ -63,7 +63,7 @@ def test_real_12_lead_records_give_clinical_findings():
         np.zeros(1000, "float32"),
         np.zeros(120, "float32"),
         nk.ecg_simulate(duration=1.5, sampling_rate=100, random_state=0).astype("float32"),
-    ],  # fmt: skip
+    ],
     ids=["flat", "very short", "1.5 s"],
 )
 def test_hopeless_signals_return_reasons_not_exceptions(signal):

@@ -35,8 +35,9 @@ def _annotation_texts(fig: go.Figure) -> list[str]:
     return [a.text for a in fig.layout.annotations]
 
 
-@pytest.mark.parametrize(("layout", "panels", "rows"), [("3x4", 13, 4), ("6x2", 12, 6),
-                                                         ("12x1", 12, 12)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("layout", "panels", "rows"), [("3x4", 13, 4), ("6x2", 12, 6), ("12x1", 12, 12)]
+)
 def test_layouts_have_their_lead_panels_and_a_pulse_per_row(record, layout, panels, rows):
     fig = plot_ecg_paper(record, layout=layout)
     assert len(_signal_traces(fig)) == panels  # 3x4: 12 leads + lead II rhythm strip
@@ -80,9 +81,11 @@ def test_settings_and_filter_are_printed(record):
 def test_missing_and_derived_leads_are_labelled(record):
     keep = [i for i, n in enumerate(record.lead_names) if n != "V3"]
     partial = dataclasses.replace(
-        record, signal=record.signal[keep], lead_names=tuple(record.lead_names[i] for i in keep),
+        record,
+        signal=record.signal[keep],
+        lead_names=tuple(record.lead_names[i] for i in keep),
         derived_leads=("III",),
-    )  # fmt: skip
+    )
     fig = plot_ecg_paper(partial)
     texts = _annotation_texts(fig)
     assert "V3 — missing" in texts and "III (derived)" in texts

@@ -84,8 +84,13 @@ def test_derived_labels_equal_merl_tables_where_both_exist(index):
 def test_derive_labels_rules_on_handmade_codes():
     statements = pd.DataFrame(
         {
-            "description": ["normal ECG", "non-specific ST changes", "first degree AV block",
-                            "sinus rhythm", "low QRS voltages"],
+            "description": [
+                "normal ECG",
+                "non-specific ST changes",
+                "first degree AV block",
+                "sinus rhythm",
+                "low QRS voltages",
+            ],
             "diagnostic": [1.0, 1.0, 1.0, np.nan, np.nan],
             "form": [np.nan, 1.0, np.nan, np.nan, 1.0],
             "rhythm": [np.nan, np.nan, np.nan, 1.0, np.nan],
@@ -93,9 +98,10 @@ def test_derive_labels_rules_on_handmade_codes():
             "diagnostic_subclass": ["NORM", "NST_", "_AVB", np.nan, np.nan],
         },
         index=["NORM", "NST_", "1AVB", "SR", "LVOLT"],
-    )  # fmt: skip
-    labels = derive_labels({"NST_": 0.0, "1AVB": 100.0, "SR": 0.0, "XYZ": 100.0},
-                           build_code_map(statements))  # fmt: skip
+    )
+    labels = derive_labels(
+        {"NST_": 0.0, "1AVB": 100.0, "SR": 0.0, "XYZ": 100.0}, build_code_map(statements)
+    )
     assert labels["superclass"] == ("CD", "STTC")  # every code counts, likelihood 0 included
     assert set(labels["subclass"]) == {"AVB", "NST"}  # MERL names: underscores stripped
     assert labels["form"] == ("NST",)

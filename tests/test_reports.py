@@ -123,8 +123,12 @@ def test_generate_report_order_and_likelihood(statements):
 
 
 def test_generate_from_labels(statements):
-    labels = {"superclass": ("CD",), "subclass": ("AVB", "IRBBB"), "form": ("NST",),
-              "rhythm": ("AFIB",)}  # fmt: skip
+    labels = {
+        "superclass": ("CD",),
+        "subclass": ("AVB", "IRBBB"),
+        "form": ("NST",),
+        "rhythm": ("AFIB",),
+    }
     text = generate_report_from_labels(labels, statements)
     assert text.startswith("atrial fibrillation. atrioventricular block.")
     assert "incomplete right bundle branch block" in text and "non-specific st changes" in text

@@ -80,8 +80,9 @@ def test_all_flat_rejected_and_one_flat_lead_noted():
         preprocess_for_model(flat, PreprocessConfig())
     one_flat = record.signal.copy()
     one_flat[8] = 0.0
-    notes = preprocess_for_model(ECGRecord(one_flat, 100.0, record.lead_names),
-                                 PreprocessConfig()).notes
+    notes = preprocess_for_model(
+        ECGRecord(one_flat, 100.0, record.lead_names), PreprocessConfig()
+    ).notes
     assert any("V3 is flat" in note for note in notes)
 
 
@@ -89,7 +90,6 @@ def test_extreme_amplitudes_are_clipped_with_a_note():
     record = simulate_12_lead(fs_hz=100)
     spiky = record.signal.copy()
     spiky[0, 100] = 50.0
-    prepared = preprocess_for_model(ECGRecord(spiky, 100.0, record.lead_names),
-                                    PreprocessConfig())
+    prepared = preprocess_for_model(ECGRecord(spiky, 100.0, record.lead_names), PreprocessConfig())
     assert np.abs(prepared.windows).max() <= 10.0
     assert any("clipped" in note for note in prepared.notes)

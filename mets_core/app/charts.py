@@ -52,10 +52,14 @@ def plot_raw_vs_clean(record: ECGRecord, cleaned: ECGRecord, lead: str) -> go.Fi
     high = float(max(raw.max(), clean.max())) + 0.3
     add_paper_axes(fig, _PAPER, [0.0, record.duration_s], [low, high], tick_labels=True)
     fig.update_layout(
-        title=f"Lead {lead}: raw vs cleaned", plot_bgcolor="white", height=300,
-        margin={"l": 40, "r": 10, "t": 40, "b": 30}, legend={"orientation": "h", "y": 1.12},
-        xaxis_title="s", yaxis_title="mV",
-    )  # fmt: skip
+        title=f"Lead {lead}: raw vs cleaned",
+        plot_bgcolor="white",
+        height=300,
+        margin={"l": 40, "r": 10, "t": 40, "b": 30},
+        legend={"orientation": "h", "y": 1.12},
+        xaxis_title="s",
+        yaxis_title="mV",
+    )
     return fig
 
 
@@ -81,8 +85,13 @@ def plot_median_beats(
     names = list(STANDARD_12_LEADS) if len(order) > 4 else order
     n_cols = 4 if len(names) > 4 else len(names) or 1
     n_rows = -(-len(names) // n_cols) or 1
-    fig = make_subplots(rows=n_rows, cols=n_cols, subplot_titles=names or None,
-                        horizontal_spacing=0.03, vertical_spacing=0.08)  # fmt: skip
+    fig = make_subplots(
+        rows=n_rows,
+        cols=n_cols,
+        subplot_titles=names or None,
+        horizontal_spacing=0.03,
+        vertical_spacing=0.08,
+    )
     values = [v for v in medians.values()] or [np.zeros(1)]
     low = min(float(np.min(v)) for v in values) - 0.2
     high = max(float(np.max(v)) for v in values) + 0.2
@@ -90,16 +99,24 @@ def plot_median_beats(
         row, col = i // n_cols + 1, i % n_cols + 1
         if name in medians:
             t = window_start_s + np.arange(medians[name].size) / fs_hz
-            fig.add_trace(go.Scatter(x=t, y=medians[name], line={"color": TRACE_COLOUR},
-                                     name=name, showlegend=False), row=row, col=col)  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=t, y=medians[name], line={"color": TRACE_COLOUR}, name=name, showlegend=False
+                ),
+                row=row,
+                col=col,
+            )
         suffix = "" if i == 0 else str(i + 1)
         end_s = window_start_s + max(v.size for v in values) / fs_hz
         add_paper_axes(fig, _PAPER, [window_start_s, end_s], [low, high], axis_suffix=suffix)
         if name not in medians:
             fig.layout.annotations[i].text = f"{name} — missing"
-    fig.update_layout(title=title,
-                      plot_bgcolor="white", height=260 * n_rows,
-                      margin={"l": 10, "r": 10, "t": 60, "b": 10})  # fmt: skip
+    fig.update_layout(
+        title=title,
+        plot_bgcolor="white",
+        height=260 * n_rows,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
     return fig
 
 
@@ -139,17 +156,44 @@ def plot_scores(
     names = [candidates[i] for i in order][::-1]  # plotly draws the first category at the bottom
     cos = [float(cosines[i]) for i in order][::-1]
     prob = [float(probabilities[i]) for i in order][::-1]
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=("cosine similarity", "relative probability"))  # fmt: skip
-    fig.add_trace(go.Bar(x=cos, y=names, orientation="h", marker_color="#5b7db1",
-                         text=[f"{c:.3f}" for c in cos], textposition="auto"), 1, 1)  # fmt: skip
-    fig.add_trace(go.Bar(x=prob, y=names, orientation="h", marker_color="#c0504d",
-                         text=[f"{p:.1%}" for p in prob], textposition="auto"), 1, 2)  # fmt: skip
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
+        subplot_titles=("cosine similarity", "relative probability"),
+    )
+    fig.add_trace(
+        go.Bar(
+            x=cos,
+            y=names,
+            orientation="h",
+            marker_color="#5b7db1",
+            text=[f"{c:.3f}" for c in cos],
+            textposition="auto",
+        ),
+        1,
+        1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=prob,
+            y=names,
+            orientation="h",
+            marker_color="#c0504d",
+            text=[f"{p:.1%}" for p in prob],
+            textposition="auto",
+        ),
+        1,
+        2,
+    )
     fig.update_xaxes(range=[0, 1], tickformat=".0%", row=1, col=2)
     fig.update_layout(
         title=f"Similarity ranking (softmax temperature {temperature:g}); not a diagnosis",
-        showlegend=False, height=120 + 32 * len(names), margin={"l": 10, "r": 10, "t": 70, "b": 30},
-    )  # fmt: skip
+        showlegend=False,
+        height=120 + 32 * len(names),
+        margin={"l": 10, "r": 10, "t": 70, "b": 30},
+    )
     return fig
 
 
@@ -166,12 +210,21 @@ def plot_lead_importance(lead_names: Sequence[str], deltas: Sequence[float]) -> 
     if len(lead_names) != len(deltas):
         raise METSError("Expected one score change per lead.")
     colours = ["#c0504d" if d < 0 else "#8a8a8a" for d in deltas]
-    fig = go.Figure(go.Bar(x=list(lead_names), y=list(deltas), marker_color=colours,
-                           text=[f"{d:+.3f}" for d in deltas], textposition="outside"))  # fmt: skip
+    fig = go.Figure(
+        go.Bar(
+            x=list(lead_names),
+            y=list(deltas),
+            marker_color=colours,
+            text=[f"{d:+.3f}" for d in deltas],
+            textposition="outside",
+        )
+    )
     fig.update_layout(
         title="Score change when each lead is masked (red: lead supported the top candidate)",
-        yaxis_title="score change", height=320, margin={"l": 10, "r": 10, "t": 50, "b": 30},
-    )  # fmt: skip
+        yaxis_title="score change",
+        height=320,
+        margin={"l": 10, "r": 10, "t": 50, "b": 30},
+    )
     return fig
 
 
@@ -189,22 +242,41 @@ def plot_time_importance(
         supported the candidate (negative change) are red.
     """
     name = lead if lead in record.lead_names else record.lead_names[0]
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4],
-                        vertical_spacing=0.06)  # fmt: skip
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.06
+    )
     time_s = np.arange(record.n_samples) / record.fs_hz
-    trace = go.Scatter(x=time_s, y=record.lead(name), line={"color": TRACE_COLOUR, "width": 1},
-                       name=name, showlegend=False)  # fmt: skip
+    trace = go.Scatter(
+        x=time_s,
+        y=record.lead(name),
+        line={"color": TRACE_COLOUR, "width": 1},
+        name=name,
+        showlegend=False,
+    )
     fig.add_trace(trace, row=1, col=1)
     centres = importance.starts_s + importance.segment_s / 2.0
     colours = ["#c0504d" if d < 0 else "#8a8a8a" for d in importance.deltas]
-    fig.add_trace(go.Bar(x=centres, y=importance.deltas, width=importance.segment_s * 0.9,
-                         marker_color=colours, showlegend=False), row=2, col=1)  # fmt: skip
+    fig.add_trace(
+        go.Bar(
+            x=centres,
+            y=importance.deltas,
+            width=importance.segment_s * 0.9,
+            marker_color=colours,
+            showlegend=False,
+        ),
+        row=2,
+        col=1,
+    )
     fig.update_yaxes(title_text=f"{name} (mV)", row=1, col=1)
     fig.update_yaxes(title_text="score change", row=2, col=1)
     fig.update_xaxes(title_text="time (s)", row=2, col=1)
-    fig.update_layout(title="Score change when each second is masked in every lead (red: it "
-                      "supported the top candidate)", height=420, plot_bgcolor="white",
-                      margin={"l": 10, "r": 10, "t": 50, "b": 30})  # fmt: skip
+    fig.update_layout(
+        title="Score change when each second is masked in every lead (red: it "
+        "supported the top candidate)",
+        height=420,
+        plot_bgcolor="white",
+        margin={"l": 10, "r": 10, "t": 50, "b": 30},
+    )
     return fig
 
 
@@ -225,13 +297,21 @@ def plot_confusion_matrix(matrix: npt.ArrayLike, class_names: Sequence[str]) -> 
         )
     totals = counts.sum(axis=1, keepdims=True)
     fraction = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-    fig = go.Figure(go.Heatmap(
-        z=fraction, x=list(class_names), y=list(class_names), colorscale="Blues", zmin=0, zmax=1,
-        text=counts.astype(int).astype(str), texttemplate="%{text}",
-        hovertemplate="reference %{y}<br>predicted %{x}<br>%{text} (%{z:.0%} of row)"
-        "<extra></extra>",
-        colorbar={"title": "row fraction"},
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=fraction,
+            x=list(class_names),
+            y=list(class_names),
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            text=counts.astype(int).astype(str),
+            texttemplate="%{text}",
+            hovertemplate="reference %{y}<br>predicted %{x}<br>%{text} (%{z:.0%} of row)"
+            "<extra></extra>",
+            colorbar={"title": "row fraction"},
+        )
+    )
     fig.update_yaxes(autorange="reversed", title="reference")
     fig.update_xaxes(title="predicted")
     fig.update_layout(title="Confusion matrix", height=150 + 40 * len(class_names))

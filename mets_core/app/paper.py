@@ -66,10 +66,13 @@ def add_paper_axes(
         **common,
     )
     fig.layout["yaxis" + axis_suffix].update(
-        range=y_range, dtick=5 * paper.mv_per_mm,
+        range=y_range,
+        dtick=5 * paper.mv_per_mm,
         minor={"dtick": paper.mv_per_mm, "gridcolor": MINOR_COLOUR, "showgrid": True},
-        scaleanchor="x" + axis_suffix, scaleratio=paper.gain_mm_mv / paper.speed_mm_s, **common,
-    )  # fmt: skip
+        scaleanchor="x" + axis_suffix,
+        scaleratio=paper.gain_mm_mv / paper.speed_mm_s,
+        **common,
+    )
 
 
 def display_step(fs_hz: float) -> int:

@@ -73,8 +73,15 @@ def _calibration(offsets_mv: list[float], paper: Paper) -> go.Scatter:
         shape_x = [-CAL_MM * mm, -8 * mm, -8 * mm, -3 * mm, -3 * mm, -1 * mm]
         xs += [*shape_x, None]
         ys += [base, base, base + 1.0, base + 1.0, base, base, None]
-    return go.Scatter(x=xs, y=ys, mode="lines", line={"color": TRACE_COLOUR, "width": 1.4},
-                      name="1 mV calibration", hoverinfo="name", showlegend=False)  # fmt: skip
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode="lines",
+        line={"color": TRACE_COLOUR, "width": 1.4},
+        name="1 mV calibration",
+        hoverinfo="name",
+        showlegend=False,
+    )
 
 
 def _lead_label(name: str, record: ECGRecord) -> str:
@@ -124,11 +131,16 @@ def _lead_traces(
         t, v = _segment(source.lead(name), record.fs_hz, start_s, stop_s, step)
         traces.append(
             go.Scatter(
-                x=t, y=v + base_mv, mode="lines", line={"color": colour, "width": 1.1},
-                name=f"{name} ({kind})", hovertemplate="%{x:.3f} s<extra>%{fullData.name}</extra>",
-                meta={"lead": name, "offset_mv": base_mv, "kind": kind}, showlegend=False,
+                x=t,
+                y=v + base_mv,
+                mode="lines",
+                line={"color": colour, "width": 1.1},
+                name=f"{name} ({kind})",
+                hovertemplate="%{x:.3f} s<extra>%{fullData.name}</extra>",
+                meta={"lead": name, "offset_mv": base_mv, "kind": kind},
+                showlegend=False,
             )
-        )  # fmt: skip
+        )
     return traces
 
 
@@ -144,9 +156,15 @@ def _peak_trace(
         index = np.clip(np.round(times * shown.fs_hz).astype(int), 0, shown.n_samples - 1)
         xs.extend(times)
         ys.extend(shown.lead(name)[index] + base)
-    return go.Scatter(x=xs, y=ys, mode="markers", name="R-peaks", showlegend=False,
-                      marker={"color": PEAK_COLOUR, "size": 6, "symbol": "triangle-down"},
-                      hovertemplate="R-peak %{x:.3f} s<extra></extra>")  # fmt: skip
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode="markers",
+        name="R-peaks",
+        showlegend=False,
+        marker={"color": PEAK_COLOUR, "size": 6, "symbol": "triangle-down"},
+        hovertemplate="R-peak %{x:.3f} s<extra></extra>",
+    )
 
 
 def _separators(panels: list, bases: list[float], paper: Paper) -> go.Scatter:
@@ -158,8 +176,14 @@ def _separators(panels: list, bases: list[float], paper: Paper) -> go.Scatter:
         if start_s > 0:
             xs += [start_s, start_s, None]
             ys += [base - half, base + half, None]
-    return go.Scatter(x=xs, y=ys, mode="lines", line={"color": TRACE_COLOUR, "width": 1.2},
-                      hoverinfo="skip", showlegend=False)  # fmt: skip
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode="lines",
+        line={"color": TRACE_COLOUR, "width": 1.2},
+        hoverinfo="skip",
+        showlegend=False,
+    )
 
 
 def _settings_text(paper: Paper, filter_text: str | None, record: ECGRecord, page_s: float) -> str:
@@ -229,9 +253,16 @@ def plot_ecg_paper(
 
 
 def _decorate(
-    fig: go.Figure, record: ECGRecord, panels: list, bases: list[float], paper: Paper,
-    page_s: float, n_rows: int, title: str | None, filter_text: str | None,
-) -> None:  # fmt: skip
+    fig: go.Figure,
+    record: ECGRecord,
+    panels: list,
+    bases: list[float],
+    paper: Paper,
+    page_s: float,
+    n_rows: int,
+    title: str | None,
+    filter_text: str | None,
+) -> None:
     """Axes, lead labels, settings line and a size that keeps the millimetre square."""
     mm_x, mm_y = paper.s_per_mm, paper.mv_per_mm
     x_range = [-CAL_MM * mm_x, page_s]
@@ -240,21 +271,38 @@ def _decorate(
     for (name, start_s, _, _), base in zip(panels, bases, strict=True):
         missing = name not in record.lead_names
         fig.add_annotation(
-            x=start_s + 1.5 * mm_x, y=base + 8 * mm_y, text=_lead_label(name, record),
-            showarrow=False, xanchor="left", yanchor="bottom",
+            x=start_s + 1.5 * mm_x,
+            y=base + 8 * mm_y,
+            text=_lead_label(name, record),
+            showarrow=False,
+            xanchor="left",
+            yanchor="bottom",
             font={"size": 13, "color": "#b00020" if missing else TRACE_COLOUR},
-        )  # fmt: skip
+        )
     fig.add_annotation(
-        text=_settings_text(paper, filter_text, record, page_s), xref="paper", yref="paper",
-        x=0, y=0, yshift=-4, xanchor="left", yanchor="top", showarrow=False, font={"size": 12},
-    )  # fmt: skip
+        text=_settings_text(paper, filter_text, record, page_s),
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=0,
+        yshift=-4,
+        xanchor="left",
+        yanchor="top",
+        showarrow=False,
+        font={"size": 12},
+    )
     width_mm = (x_range[1] - x_range[0]) * paper.speed_mm_s
     height_mm = n_rows * ROW_MM
     width_px = 1100
     plot_w = width_px - 20
     fig.update_layout(
         title={"text": title if title is not None else record.source, "x": 0.01},
-        width=width_px, height=int(plot_w * height_mm / width_mm) + 90,
-        margin={"l": 10, "r": 10, "t": 40, "b": 40}, plot_bgcolor="white",
-        paper_bgcolor="white", showlegend=False, dragmode="zoom", hovermode="closest",
-    )  # fmt: skip
+        width=width_px,
+        height=int(plot_w * height_mm / width_mm) + 90,
+        margin={"l": 10, "r": 10, "t": 40, "b": 40},
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        showlegend=False,
+        dragmode="zoom",
+        hovermode="closest",
+    )

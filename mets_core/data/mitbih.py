@@ -30,9 +30,19 @@ from mets_core.signal.preprocess import preprocess_for_model
 from mets_core.zeroshot.prompts import MITBIH_CLASSES
 
 __all__ = [
-    "BEAT_WINDOW_S", "MITBIH_CLASSES", "PACED_RECORDS", "BeatRef", "BeatSample", "beat_pools",
-    "beat_windows", "draw_beats", "list_records", "read_beat_record", "read_beats", "sample_beats",
-]  # fmt: skip
+    "BEAT_WINDOW_S",
+    "MITBIH_CLASSES",
+    "PACED_RECORDS",
+    "BeatRef",
+    "BeatSample",
+    "beat_pools",
+    "beat_windows",
+    "draw_beats",
+    "list_records",
+    "read_beat_record",
+    "read_beats",
+    "sample_beats",
+]
 
 BEAT_WINDOW_S = 5.0  # s, centred on the annotated beat (see module docstring)
 PACED_RECORDS: tuple[str, ...] = ("102", "104", "107", "217")

@@ -29,10 +29,23 @@ from mets_core.leads import STANDARD_12_LEADS, normalize_lead_name
 from mets_core.record import ECGRecord
 
 __all__ = [
-    "SOURCE_DATABASE", "SOURCE_MERL", "TASKS", "TASK_CLASSES", "TEST_FOLDS", "TRAIN_FOLDS",
-    "VAL_FOLDS", "PTBXLIndex", "PTBXLRow", "Split", "count_labels", "load_ptbxl_index",
-    "load_split_signals", "read_ptbxl_signal", "split_ids", "split_rows",
-]  # fmt: skip
+    "SOURCE_DATABASE",
+    "SOURCE_MERL",
+    "TASKS",
+    "TASK_CLASSES",
+    "TEST_FOLDS",
+    "TRAIN_FOLDS",
+    "VAL_FOLDS",
+    "PTBXLIndex",
+    "PTBXLRow",
+    "Split",
+    "count_labels",
+    "load_ptbxl_index",
+    "load_split_signals",
+    "read_ptbxl_signal",
+    "split_ids",
+    "split_rows",
+]
 
 Split = Literal["train", "val", "test"]
 TRAIN_FOLDS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)  # PTB-XL recommendation (Wagner 2020)

@@ -30,9 +30,16 @@ if TYPE_CHECKING:
     from mets_core.data.ptbxl_index import PTBXLRow
 
 __all__ = [
-    "DEFAULT_REPORT_TEMPLATE", "NormalizedReport", "ReportSource", "fill_template", "fold_text",
-    "generate_report", "generate_report_from_labels", "normalize_report", "report_for_record",
-]  # fmt: skip
+    "DEFAULT_REPORT_TEMPLATE",
+    "NormalizedReport",
+    "ReportSource",
+    "fill_template",
+    "fold_text",
+    "generate_report",
+    "generate_report_from_labels",
+    "normalize_report",
+    "report_for_record",
+]
 
 ReportSource = Literal["original", "generated", "both"]
 DEFAULT_REPORT_TEMPLATE = "The report of the ECG is that {}"  # METS paper, section 3

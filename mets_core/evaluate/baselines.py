@@ -102,8 +102,12 @@ def linear_probe(
             val_scores, test_scores[c] = _fit_scores(x_fit, y_fit, [x_val, x_test], c)
         fold9[c] = protocol_b(data["val"].rows, val_scores, task, 0)["macro_auroc"] or 0.0
     best = max(PROBE_C_GRID, key=lambda c: fold9[c])
-    info = {"n_train": int(len(chosen)), "fraction": fraction, "C": best,
-            "fold9_macro_auroc": {str(c): v for c, v in fold9.items()}}  # fmt: skip
+    info = {
+        "n_train": int(len(chosen)),
+        "fraction": fraction,
+        "C": best,
+        "fold9_macro_auroc": {str(c): v for c, v in fold9.items()},
+    }
     return test_scores[best], info
 
 

@@ -111,9 +111,16 @@ def predict_test_split(
         probabilities = {f"p_{code}": by_code[code] for code in texts}  # task class order
         predicted = code_of[ranking[0].candidate]
         true = row.labels[task]
-        table.append({"ecg_id": row.ecg_id, "true": ";".join(true), "predicted": predicted,
-                      "correct": predicted in true, **probabilities,
-                      "report": row.report or ""})  # fmt: skip
+        table.append(
+            {
+                "ecg_id": row.ecg_id,
+                "true": ";".join(true),
+                "predicted": predicted,
+                "correct": predicted in true,
+                **probabilities,
+                "report": row.report or "",
+            }
+        )
         if progress is not None:
             progress(done, len(rows))
     return pd.DataFrame(table)

@@ -70,10 +70,16 @@ def predict_mitbih_beats(
         ranking = rank(model, record, list(texts.values()))
         by_code = {code_of[r.candidate]: r.probability for r in ranking}
         predicted = code_of[ranking[0].candidate]
-        table.append({"ecg_id": beat.beat_id, "true": beat.symbol, "predicted": predicted,
-                      "correct": predicted == beat.symbol,
-                      **{f"p_{code}": by_code[code] for code in texts},
-                      "report": describe_beat(beat, record.fs_hz)})  # fmt: skip
+        table.append(
+            {
+                "ecg_id": beat.beat_id,
+                "true": beat.symbol,
+                "predicted": predicted,
+                "correct": predicted == beat.symbol,
+                **{f"p_{code}": by_code[code] for code in texts},
+                "report": describe_beat(beat, record.fs_hz),
+            }
+        )
         if progress is not None:
             progress(done, len(sample.beats))
     return pd.DataFrame(table)
@@ -126,5 +132,6 @@ def open_beat(root: Path, beat_id: str) -> OpenedRecord:
     texts = beat_prompts()
     reference = f"beat class: {beat.symbol} ({texts.get(beat.symbol, 'not one of N, L, R, A, V')})"
     label = f"MIT-BIH beat {beat.beat_id} ({mitbih.BEAT_WINDOW_S:g} s window centred on it)"
-    return OpenedRecord(record, label, f"{reference}; {describe_beat(beat, record.fs_hz)}",
-                        tuple(texts.values()))  # fmt: skip
+    return OpenedRecord(
+        record, label, f"{reference}; {describe_beat(beat, record.fs_hz)}", tuple(texts.values())
+    )

@@ -79,8 +79,14 @@ def bootstrap_macro_auroc(
     """
     base = macro_auroc(labels, scores, class_names)
     positives = {n: int(labels[:, c].sum()) for c, n in enumerate(class_names)}
-    base.update(n_records=int(len(labels)), n_positive=positives, n_resamples=n_resamples,
-                seed=seed, ci95=None, per_class_ci95={})  # fmt: skip
+    base.update(
+        n_records=int(len(labels)),
+        n_positive=positives,
+        n_resamples=n_resamples,
+        seed=seed,
+        ci95=None,
+        per_class_ci95={},
+    )
     kept = [c for c, name in enumerate(class_names) if name in base["per_class"]]
     if not n_resamples or not kept:
         return base

@@ -216,9 +216,15 @@ def supervised_results(ctx: Context, model: LoadedModel) -> dict:
     """The supervised ceiling, same tower as `model` (trained once per data/settings, cached)."""
     device = model.device
     supervised, info = baselines.supervised_baseline(
-        ctx.data["train"], ctx.data["val"], TASKS, ctx.args.supervised_epochs, ctx.args.seed,
-        device, ctx.args.cache_dir, model.config.ecg,
-    )  # fmt: skip
+        ctx.data["train"],
+        ctx.data["val"],
+        TASKS,
+        ctx.args.supervised_epochs,
+        ctx.args.seed,
+        device,
+        ctx.args.cache_dir,
+        model.config.ecg,
+    )
     scores = baselines.supervised_scores(supervised, ctx.data["test"], TASKS, device)
     return score_all(ctx, scores) | {"training": info}
 

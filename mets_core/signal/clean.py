@@ -90,9 +90,11 @@ def clean_diagnostic(signal: FloatArray, *, fs_hz: float, powerline_hz: float = 
     leads = np.atleast_2d(np.asarray(signal, dtype=np.float64))
     rate = int(round(fs_hz))
     out = np.stack(
-        [nk.signal_filter(lead, sampling_rate=rate, lowcut=0.5, method="butterworth", order=5)
-         for lead in leads]
-    )  # fmt: skip
+        [
+            nk.signal_filter(lead, sampling_rate=rate, lowcut=0.5, method="butterworth", order=5)
+            for lead in leads
+        ]
+    )
     if powerline_hz < fs_hz / 2.0 and out.shape[-1] > 3 * 3:  # filtfilt needs > 3 * order
         b, a = iirnotch(powerline_hz, NOTCH_Q, fs=fs_hz)
         out = filtfilt(b, a, out, axis=-1)

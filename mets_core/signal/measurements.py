@@ -264,9 +264,15 @@ def measure_intervals(record: ECGRecord, *, lead: str = "II") -> Measurements:
 
 
 _NAMES_UNITS = (
-    ("Heart rate", "bpm"), ("RR", "ms"), ("PR", "ms"), ("QRS", "ms"), ("QT", "ms"),
-    ("QTc (Bazett)", "ms"), ("QTc (Fridericia)", "ms"), ("QRS axis (frontal)", "degrees"),
-)  # fmt: skip
+    ("Heart rate", "bpm"),
+    ("RR", "ms"),
+    ("PR", "ms"),
+    ("QRS", "ms"),
+    ("QT", "ms"),
+    ("QTc (Bazett)", "ms"),
+    ("QTc (Fridericia)", "ms"),
+    ("QRS axis (frontal)", "degrees"),
+)
 
 
 def _all_missing(lead: str, reason: str, notes: list[str]) -> Measurements:

@@ -47,5 +47,3 @@ def validate(model: METSModel, val: ValidationSet | None, ctx: DistributedContex
         result[f"val_auroc_{task}"] = macro_auroc(val.labels[task], scores, names)["macro_auroc"]
     result["val_auroc"] = float(np.mean([result[f"val_auroc_{t}"] for t in VALIDATION_TASKS]))
     return result
-
-

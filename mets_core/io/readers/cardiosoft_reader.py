@@ -47,13 +47,18 @@ _PER_DIGIT = re.compile(r"\s*(per|/)\s*(lsb|bit)$")  # "uVperLsb" -> "uV"
 _VOLT_UNITS = {"v": "V", "mv": "mV", "uv": "uV", "µv": "uV", "μv": "uV", "nv": "nV"}
 # RestingECGMeasurements element -> (name shown "from the file", unit the name promises).
 _MEASUREMENTS: dict[str, tuple[str, str]] = {
-    "VentricularRate": ("ventricular rate (bpm)", "bpm"), "RRInterval": ("RR interval (ms)", "ms"),
-    "PPInterval": ("PP interval (ms)", "ms"), "PQInterval": ("PR interval (ms)", "ms"),
-    "PDuration": ("P duration (ms)", "ms"), "QRSDuration": ("QRS duration (ms)", "ms"),
-    "QTInterval": ("QT interval (ms)", "ms"), "QTCInterval": ("QTc (ms)", "ms"),
-    "PAxis": ("P axis (°)", "degrees"), "RAxis": ("QRS axis (°)", "degrees"),
+    "VentricularRate": ("ventricular rate (bpm)", "bpm"),
+    "RRInterval": ("RR interval (ms)", "ms"),
+    "PPInterval": ("PP interval (ms)", "ms"),
+    "PQInterval": ("PR interval (ms)", "ms"),
+    "PDuration": ("P duration (ms)", "ms"),
+    "QRSDuration": ("QRS duration (ms)", "ms"),
+    "QTInterval": ("QT interval (ms)", "ms"),
+    "QTCInterval": ("QTc (ms)", "ms"),
+    "PAxis": ("P axis (°)", "degrees"),
+    "RAxis": ("QRS axis (°)", "degrees"),
     "TAxis": ("T axis (°)", "degrees"),
-}  # fmt: skip
+}
 
 
 @dataclass

@@ -27,13 +27,19 @@ MEASUREMENT_KINDS: dict[str, str] = {
 # Kind -> {lower-case unit: factor to the key's unit}; "" is a value stated without a unit.
 _UNIT_FACTORS: dict[str, dict[str, float]] = {
     "rate": {
-        "": 1.0, "/min": 1.0, "1/min": 1.0, "bpm": 1.0, "{h.b.}/min": 1.0, "{beat}/min": 1.0,
-        "{beats}/min": 1.0, "beats/min": 1.0,
+        "": 1.0,
+        "/min": 1.0,
+        "1/min": 1.0,
+        "bpm": 1.0,
+        "{h.b.}/min": 1.0,
+        "{beat}/min": 1.0,
+        "{beats}/min": 1.0,
+        "beats/min": 1.0,
         "bmp": 1.0,  # CalECG 2.1.0 writes this misspelling of bpm
     },
     "interval": {"": 1.0, "ms": 1.0, "msec": 1.0, "s": 1000.0, "sec": 1000.0, "us": 1e-3},
     "angle": {"": 1.0, "deg": 1.0, "degrees": 1.0, "°": 1.0},
-}  # fmt: skip
+}
 MAX_ABS_ANGLE_DEG = 360.0
 
 

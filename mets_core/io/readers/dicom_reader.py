@@ -48,16 +48,24 @@ _SOP_CLASSES: dict[str, str] = {
 }
 # Annotation concept code (SCP-ECG or LOINC) -> shared file_info key.
 _MEASUREMENT_CODES: dict[str, str] = {
-    "5.10.2.5-1": "ventricular rate (bpm)", "8867-4": "ventricular rate (bpm)",
+    "5.10.2.5-1": "ventricular rate (bpm)",
+    "8867-4": "ventricular rate (bpm)",
     "5.10.2.1-3": "RR interval (ms)",
-    "5.13.5-7": "PR interval (ms)", "8625-6": "PR interval (ms)",
-    "5.13.5-9": "QRS duration (ms)", "8633-0": "QRS duration (ms)",
-    "5.13.5-11": "QT interval (ms)", "8634-8": "QT interval (ms)",
-    "5.10.2.5-5": "QTc (ms)", "8636-3": "QTc (ms)",
-    "5.10.3-11": "P axis (°)", "8626-4": "P axis (°)",
-    "5.10.3-13": "QRS axis (°)", "8632-2": "QRS axis (°)",
-    "5.10.3-15": "T axis (°)", "8638-1": "T axis (°)",
-}  # fmt: skip
+    "5.13.5-7": "PR interval (ms)",
+    "8625-6": "PR interval (ms)",
+    "5.13.5-9": "QRS duration (ms)",
+    "8633-0": "QRS duration (ms)",
+    "5.13.5-11": "QT interval (ms)",
+    "8634-8": "QT interval (ms)",
+    "5.10.2.5-5": "QTc (ms)",
+    "8636-3": "QTc (ms)",
+    "5.10.3-11": "P axis (°)",
+    "8626-4": "P axis (°)",
+    "5.10.3-13": "QRS axis (°)",
+    "8632-2": "QRS axis (°)",
+    "5.10.3-15": "T axis (°)",
+    "8638-1": "T axis (°)",
+}
 # Concept meaning (lower case) -> key, for files that use other coding schemes.
 _MEASUREMENT_MEANINGS: dict[str, str] = {
     "heart rate": "ventricular rate (bpm)",

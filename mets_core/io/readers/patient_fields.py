@@ -16,11 +16,19 @@ _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})(?:\d*)(?:\.\d+)?(?:[+-]\d{4})
 _SEX = {"m": "male", "male": "male", "f": "female", "female": "female"}
 _UNKNOWN_SEX = {"u", "un", "unk", "unknown", "o", "other", "not specified"}
 _AGE_UNITS = {
-    "y": "years", "a": "years", "yr": "years", "years": "years",
-    "m": "months", "mo": "months", "months": "months",
-    "w": "weeks", "wk": "weeks", "weeks": "weeks",
-    "d": "days", "days": "days",
-}  # fmt: skip
+    "y": "years",
+    "a": "years",
+    "yr": "years",
+    "years": "years",
+    "m": "months",
+    "mo": "months",
+    "months": "months",
+    "w": "weeks",
+    "wk": "weeks",
+    "weeks": "weeks",
+    "d": "days",
+    "days": "days",
+}
 
 
 def stated(text: str | None) -> str:

@@ -24,12 +24,42 @@ _VERSIONS = range(10, 31)  # protocol versions 1.0 .. 3.0, stored as 10 x versio
 _READ_SECTIONS = range(0, 12)  # sections of the standard; higher IDs are vendor sections
 # Section 3 lead codes (EN 1064 table "lead identification") -> lead label.
 LEAD_CODES: dict[int, str] = {
-    1: "I", 2: "II", 3: "V1", 4: "V2", 5: "V3", 6: "V4", 7: "V5", 8: "V6", 9: "V7",
-    10: "V2R", 11: "V3R", 12: "V4R", 13: "V5R", 14: "V6R", 15: "V7R", 16: "X", 17: "Y",
-    18: "Z", 19: "CC5", 20: "CM5", 21: "left arm", 22: "right arm", 23: "left leg",
-    61: "III", 62: "aVR", 63: "aVL", 64: "aVF", 65: "-aVR", 66: "V8", 67: "V9", 68: "V8R",
-    69: "V9R", 70: "D (Nehb)", 71: "A (Nehb)", 72: "J (Nehb)",
-}  # fmt: skip
+    1: "I",
+    2: "II",
+    3: "V1",
+    4: "V2",
+    5: "V3",
+    6: "V4",
+    7: "V5",
+    8: "V6",
+    9: "V7",
+    10: "V2R",
+    11: "V3R",
+    12: "V4R",
+    13: "V5R",
+    14: "V6R",
+    15: "V7R",
+    16: "X",
+    17: "Y",
+    18: "Z",
+    19: "CC5",
+    20: "CM5",
+    21: "left arm",
+    22: "right arm",
+    23: "left leg",
+    61: "III",
+    62: "aVR",
+    63: "aVL",
+    64: "aVF",
+    65: "-aVR",
+    66: "V8",
+    67: "V9",
+    68: "V8R",
+    69: "V9R",
+    70: "D (Nehb)",
+    71: "A (Nehb)",
+    72: "J (Nehb)",
+}
 
 
 @dataclass(frozen=True)

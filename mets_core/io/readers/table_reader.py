@@ -45,9 +45,14 @@ def _read_frame(path: Path) -> pd.DataFrame:
     skip, delimiter, decimal = _layout(path)
     try:
         frame = pd.read_csv(
-            path, sep=delimiter, decimal=decimal, skiprows=skip, encoding="utf-8-sig",
-            encoding_errors="replace", skipinitialspace=True,
-        )  # fmt: skip
+            path,
+            sep=delimiter,
+            decimal=decimal,
+            skiprows=skip,
+            encoding="utf-8-sig",
+            encoding_errors="replace",
+            skipinitialspace=True,
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
         raise ECGInputError(f"{path.name} is not a readable table of samples: {error}") from error
     if frame.shape[0] < 2 or frame.shape[1] < 1:
@@ -96,9 +101,10 @@ def _signal_columns(
 ) -> tuple[list[str], list[str | None], np.ndarray]:
     """Return (names, units from the labels, (C, T) samples) of the non-time, non-index columns."""
     keep = [
-        i for i, label in enumerate(labels)
+        i
+        for i, label in enumerate(labels)
         if i != time_index and label.lower() not in _INDEX_LABELS
-    ]  # fmt: skip
+    ]
     if not keep:
         raise ECGInputError(f"{file_name} has no signal columns besides time.")
     names, units = zip(*(_split_unit(labels[i]) for i in keep), strict=True)
@@ -137,6 +143,11 @@ def read_table(path: Path, fs_hz: float | None) -> RawRecording:
     names, units, signal = _signal_columns(frame, labels, time_index, path.name)
     kind = "TSV" if path.suffix.lower() == ".tsv" else "text table"
     return RawRecording(
-        signal=signal, fs_hz=rate, channel_names=names, units=units, source=path.name,
-        notes=notes, file_info={"format": f"{kind} ({len(names)} signal columns)"},
-    )  # fmt: skip
+        signal=signal,
+        fs_hz=rate,
+        channel_names=names,
+        units=units,
+        source=path.name,
+        notes=notes,
+        file_info={"format": f"{kind} ({len(names)} signal columns)"},
+    )

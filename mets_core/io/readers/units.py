@@ -23,10 +23,19 @@ _DECLARED_MV_SUSPICIOUS_PTP = 100.0  # a declared-mV ECG this large probably has
 
 # Millivolts per declared unit, keyed by the lower-case unit with spaces removed.
 _MV_PER_UNIT: dict[str, float] = {
-    "mv": 1.0, "millivolt": 1.0, "millivolts": 1.0,
-    "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "microvolt": 1e-3, "microvolts": 1e-3,
-    "v": 1e3, "volt": 1e3, "volts": 1e3, "nv": 1e-6,
-}  # fmt: skip
+    "mv": 1.0,
+    "millivolt": 1.0,
+    "millivolts": 1.0,
+    "uv": 1e-3,
+    "µv": 1e-3,
+    "μv": 1e-3,
+    "microvolt": 1e-3,
+    "microvolts": 1e-3,
+    "v": 1e3,
+    "volt": 1e3,
+    "volts": 1e3,
+    "nv": 1e-6,
+}
 
 
 def millivolts_per_unit(unit: str | None) -> float | None:

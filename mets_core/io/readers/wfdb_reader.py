@@ -21,9 +21,17 @@ from mets_core.io.readers.raw import RawRecording, ignored_rate_notes
 
 # Bytes per sample for the common WFDB storage formats (FLAC formats are not size-checked).
 _BYTES_PER_SAMPLE: dict[str, float] = {
-    "8": 1, "16": 2, "61": 2, "80": 1, "160": 2, "24": 3, "32": 4, "212": 1.5, "310": 4 / 3,
+    "8": 1,
+    "16": 2,
+    "61": 2,
+    "80": 1,
+    "160": 2,
+    "24": 3,
+    "32": 4,
+    "212": 1.5,
+    "310": 4 / 3,
     "311": 4 / 3,
-}  # fmt: skip
+}
 _WFDB_ERRORS = (HeaderSyntaxError, ValueError, IndexError, KeyError, OSError, TypeError)
 
 
