@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mets_core.app import ui
+from mets_core.app import model_cache, ui
 
 ui.page_setup("Home")
 st.title("METS: zero-shot ECG reading")
@@ -33,7 +33,7 @@ with col_is_not:
     )
 
 st.subheader("Model in use")
-model = ui.load_model_or_stop()
+model = model_cache.load_model_or_stop()
 ui.show_weights_status(model)
 provenance = model.weights.provenance or {}
 if provenance:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from mets_core.app import ui
+from mets_core.app import keys, session
 from mets_core.io.examples import list_examples, load_example
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,15 +32,15 @@ def main() -> None:
     args = parser.parse_args()
     example = list_examples()[0]
     at = AppTest.from_file(str(ROOT / "pages" / "2_Zero_Shot.py"), default_timeout=120)
-    at.session_state[ui.KEY_RECORD] = load_example(example.key)
+    at.session_state[session.KEY_RECORD] = load_example(example.key)
     first_open_s = timed_run(at)  # includes loading the model once for the process
-    at.text_area(key=ui.W_CANDIDATES).input("atrial fibrillation\nsinus rhythm\nnormal ECG")
+    at.text_area(key=keys.W_CANDIDATES).input("atrial fibrillation\nsinus rhythm\nnormal ECG")
     start = time.perf_counter()
-    at.button(key=ui.W_RANK).click().run()
+    at.button(key=keys.W_RANK).click().run()
     first_rank_s = time.perf_counter() - start
-    at.button(key=ui.W_RANK).click().run()
+    at.button(key=keys.W_RANK).click().run()
     start = time.perf_counter()
-    at.button(key=ui.W_RANK).click().run()
+    at.button(key=keys.W_RANK).click().run()
     cached_rank_s = time.perf_counter() - start
     other = AppTest.from_file(str(ROOT / "pages" / "5_Model_Card.py"), default_timeout=120)
     switch_s = timed_run(other)  # a new page in the same process: the cached model is reused

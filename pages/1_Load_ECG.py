@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mets_core.app import exports, ui
+from mets_core.app import exports, keys, session, ui
 from mets_core.app.plotting import plot_ecg_paper
 from mets_core.errors import METSError
 from mets_core.io import examples
@@ -22,13 +22,13 @@ with tab_example:
         "Real example record",
         list(catalogue),
         format_func=lambda k: catalogue[k].title,
-        key=ui.W_EXAMPLE,
+        key=keys.W_EXAMPLE,
     )
     st.caption(catalogue[key].description)
     st.caption(f"Source: {catalogue[key].source}. Licence: {catalogue[key].licence}.")
-    if st.button("Load this example", key=ui.W_LOAD_EXAMPLE, type="primary"):
+    if st.button("Load this example", key=keys.W_LOAD_EXAMPLE, type="primary"):
         try:
-            ui.set_record(
+            session.set_record(
                 examples.load_example(key),
                 f"Example: {catalogue[key].title}",
                 reference=catalogue[key].diagnosis_reference,
@@ -40,7 +40,7 @@ with tab_upload:
     uploads = st.file_uploader(
         "Drop the ECG export here. A WFDB record needs both its .hea and .dat file.",
         accept_multiple_files=True,
-        key=ui.W_UPLOAD,
+        key=keys.W_UPLOAD,
     )
     st.caption(f"Read: {SUPPORTED_FORMATS_TEXT}. Files stay in this browser session only.")
     fs_hz = st.number_input(
@@ -49,33 +49,33 @@ with tab_upload:
         max_value=10_000.0,
         value=0.0,
         step=50.0,
-        key=ui.W_UPLOAD_FS,
+        key=keys.W_UPLOAD_FS,
     )
     signature = (fs_hz, *(upload.file_id for upload in uploads or ()))
-    if uploads and signature != st.session_state.get(ui.KEY_UPLOAD_SIGNATURE):
-        st.session_state[ui.KEY_UPLOAD_SIGNATURE] = signature  # read each new upload once
+    if uploads and signature != session.upload_signature():
+        session.set_upload_signature(signature)  # read each new upload once
         pairs = [(upload.name, upload.getvalue()) for upload in uploads]
         try:
-            ui.set_record(
+            session.set_record(
                 load_record_from_uploads(pairs, fs_hz=fs_hz or None),
                 "Upload: " + ", ".join(name for name, _ in pairs),
             )
         except METSError as error:
-            ui.forget_record()  # never keep showing the previous ECG
-            st.session_state[ui.KEY_UPLOAD_ERROR] = str(error)
-    if uploads and st.session_state.get(ui.KEY_UPLOAD_ERROR):
-        st.error(st.session_state[ui.KEY_UPLOAD_ERROR])
+            session.forget_record()  # never keep showing the previous ECG
+            session.set_upload_error(str(error))
+    if uploads and session.upload_error():
+        st.error(session.upload_error())
         st.stop()
 
-record = st.session_state.get(ui.KEY_RECORD)
+record = session.record()
 if record is None:
     st.info("Pick an example or upload a file to begin.")
     st.stop()
 
 st.divider()
-st.subheader(st.session_state.get(ui.KEY_RECORD_LABEL, record.source))
-if st.session_state.get(ui.KEY_REFERENCE):
-    st.caption(f"Reference (from the dataset): {st.session_state[ui.KEY_REFERENCE]}")
+st.subheader(session.record_label())
+if session.reference():
+    st.caption(f"Reference (from the dataset): {session.reference()}")
 col_leads, col_fs, col_duration, col_units = st.columns(4)
 col_leads.metric("Leads", record.n_leads)
 col_fs.metric("Sampling rate", f"{record.fs_hz:g} Hz")

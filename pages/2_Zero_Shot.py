@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import streamlit as st
 
 import mets_core
-from mets_core.app import exports, ui
+from mets_core.app import exports, keys, model_cache, session, ui
 from mets_core.app.plotting import plot_lead_importance, plot_scores, plot_time_importance
 from mets_core.errors import METSError
 from mets_core.zeroshot import labels as prompts
@@ -18,49 +20,47 @@ st.caption(
     "It is not a probability of disease and not a diagnosis."
 )
 record = ui.record_or_stop()
-model = ui.load_model_or_stop()
+model = model_cache.load_model_or_stop()
 ui.show_weights_status(model)
 
 
 def _apply_preset() -> None:
-    name = st.session_state[ui.W_PRESET]
+    name = session.preset_choice()
     if name in prompts.PRESETS:
-        st.session_state[ui.W_CANDIDATES] = "\n".join(prompts.PRESETS[name])
+        session.set_candidates_text("\n".join(prompts.PRESETS[name]))
 
 
 st.selectbox(
     "Preset candidate list (fills the box below; edit freely)",
     ["(type your own)", *prompts.PRESETS],
-    key=ui.W_PRESET,
+    key=keys.W_PRESET,
     on_change=_apply_preset,
 )
 text = st.text_area(
     "Candidate diagnoses, one per line",
-    key=ui.W_CANDIDATES,
+    key=keys.W_CANDIDATES,
     height=160,
     placeholder="atrial fibrillation\nleft bundle branch block\nnormal ECG",
 )
 template = st.text_input(
     "Prompt template ({} is replaced by each candidate)",
     value=model.config.zero_shot_template,
-    key=ui.W_TEMPLATE,
+    key=keys.W_TEMPLATE,
 )
 center = st.checkbox(
     "Centre the candidates (subtract what all candidate texts share; needs 3 or more)",
-    key=ui.W_CENTER,
+    key=keys.W_CENTER,
     help="Often separates candidates better; the scores then depend on which candidates are "
     "listed together. Chosen on fold 9 for the published numbers (see the Model card).",
 )
-if st.button("Rank", key=ui.W_RANK, type="primary"):
+if st.button("Rank", key=keys.W_RANK, type="primary"):
     try:
         ranking = mets_core.rank(model, record, text, template=template, center=center)
     except METSError as error:
         ui.show_error_and_stop(error)
-    st.session_state[ui.KEY_RANKING] = ranking
-    st.session_state[ui.KEY_RANKING_SETTINGS] = {"template": template, "centred": center}
-    st.session_state.pop(ui.KEY_IMPORTANCE, None)
+    session.set_ranking(ranking, template=template, centred=center)
 
-ranking = st.session_state.get(ui.KEY_RANKING)
+ranking = session.ranking()
 if ranking is None:
     st.stop()
 
@@ -92,8 +92,8 @@ st.caption(
 with st.expander("Exact prompts sent to the text model"):
     st.table({"candidate": [i.candidate for i in items], "prompt": [i.prompt for i in items]})
 
-settings = st.session_state.get(ui.KEY_RANKING_SETTINGS, {})
-csv_bytes, json_bytes = exports.ranking_exports(ranking, record, settings)
+settings = session.ranking_settings()
+csv_bytes, json_bytes = exports.ranking_exports(ranking, record, asdict(settings))
 col_csv, col_json = st.columns(2)
 col_csv.download_button("Download CSV", csv_bytes, "mets_ranking.csv", "text/csv", key="w.csv")
 col_json.download_button(
@@ -103,17 +103,18 @@ col_json.download_button(
 ui.link_to("pages/6_Sanity_Check.py", "Sanity check: is it reading the ECG?", ":material/science:")
 st.subheader(f"Which leads and which seconds drove “{items[0].candidate}”?")
 st.caption("Score change of the top candidate when each lead, or each second, is set to zero.")
-if st.button("Compute lead and time importance", key=ui.W_EXPLAIN):
-    top, template = items[0].candidate, settings.get("template")
+if st.button("Compute lead and time importance", key=keys.W_EXPLAIN):
+    top, template = items[0].candidate, settings.template
     try:
-        st.session_state[ui.KEY_IMPORTANCE] = (
+        session.set_importance(
             mets_core.lead_importance(model, record, top, template=template),
             time_importance(model, record, top, template=template),
         )
     except METSError as error:
         ui.show_error_and_stop(error)
-if st.session_state.get(ui.KEY_IMPORTANCE):
-    by_lead, by_time = st.session_state[ui.KEY_IMPORTANCE]
+importance = session.importance()
+if importance:
+    by_lead, by_time = importance
     chart = plot_lead_importance(list(by_lead), list(by_lead.values()))
     st.plotly_chart(chart, key="importance_plot")
     st.plotly_chart(plot_time_importance(record, by_time), key="time_importance_plot")

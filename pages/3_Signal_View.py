@@ -7,7 +7,7 @@ from dataclasses import replace
 import streamlit as st
 
 import mets_core
-from mets_core.app import exports, plotting, ui
+from mets_core.app import exports, keys, plotting, session, ui
 from mets_core.errors import METSError
 from mets_core.signal import file_values, measurements
 from mets_core.signal.beats import AMPLITUDE_CLEAN_METHOD
@@ -16,21 +16,21 @@ from mets_core.signal.quality import assess_leads
 ui.page_setup("Signal view")
 st.title("Signal view")
 record = ui.record_or_stop()
-st.caption(st.session_state.get(ui.KEY_RECORD_LABEL, record.source))
-if st.session_state.get(ui.KEY_REFERENCE):
-    st.caption(f"Reference (from the dataset): {st.session_state[ui.KEY_REFERENCE]}")
-if st.session_state.get(ui.KEY_RANKING) is not None:
+st.caption(session.record_label())
+if session.reference():
+    st.caption(f"Reference (from the dataset): {session.reference()}")
+if session.ranking() is not None:
     ui.link_to("pages/2_Zero_Shot.py", "See the model's ranking for this ECG", ":material/sort:")
 
 col_layout, col_speed, col_gain, col_trace, col_mains = st.columns([2, 1, 1.3, 2.2, 1])
-layout = col_layout.radio("Layout", ["3x4", "6x2", "12x1"], key=ui.W_LAYOUT, horizontal=True)
-speed_mm_s = col_speed.radio("mm/s", [25, 50], key=ui.W_SPEED, horizontal=True)
-gain_mm_mv = col_gain.radio("mm/mV", [5, 10, 20], index=1, key=ui.W_GAIN, horizontal=True)
+layout = col_layout.radio("Layout", ["3x4", "6x2", "12x1"], key=keys.W_LAYOUT, horizontal=True)
+speed_mm_s = col_speed.radio("mm/s", [25, 50], key=keys.W_SPEED, horizontal=True)
+gain_mm_mv = col_gain.radio("mm/mV", [5, 10, 20], index=1, key=keys.W_GAIN, horizontal=True)
 trace = col_trace.radio(
-    "Trace", ["Raw", "Cleaned", "Cleaned over raw"], key=ui.W_TRACE, horizontal=True
+    "Trace", ["Raw", "Cleaned", "Cleaned over raw"], key=keys.W_TRACE, horizontal=True
 )
-powerline_hz = col_mains.radio("Mains Hz", [50, 60], key=ui.W_POWERLINE, horizontal=True)
-show_peaks = st.toggle("Mark R-peaks", value=True, key=ui.W_RPEAKS)
+powerline_hz = col_mains.radio("Mains Hz", [50, 60], key=keys.W_POWERLINE, horizontal=True)
+show_peaks = st.toggle("Mark R-peaks", value=True, key=keys.W_RPEAKS)
 
 peak_lead = "II" if "II" in record.lead_names else record.lead_names[0]
 try:
@@ -84,7 +84,7 @@ with tab_measure:
 with tab_median:
     stored = record.file_median_beats
     sources = ["Computed here from the rhythm", "Stored in the file"] if stored else None
-    if sources and st.radio("Median beats", sources, key=ui.W_MEDIAN_SOURCE) == sources[1]:
+    if sources and st.radio("Median beats", sources, key=keys.W_MEDIAN_SOURCE) == sources[1]:
         st.plotly_chart(plotting.plot_file_median_beats(stored), key="file_median_plot")
     else:
         try:
@@ -98,7 +98,7 @@ with tab_caliper:
         "Click a point, then Shift+click a second one (or drag a box): the first and last "
         "selected points are the caliper ends. Reads time, rate and amplitude."
     )
-    lead = st.selectbox("Lead", record.lead_names, key=ui.W_CALIPER_LEAD)
+    lead = st.selectbox("Lead", record.lead_names, key=keys.W_CALIPER_LEAD)
     event = st.plotly_chart(
         plotting.plot_raw_vs_clean(record, cleaned, lead),
         key="caliper_plot",

@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 import mets_core
-from mets_core.app import ui
+from mets_core.app import keys, model_cache, session, ui
 from mets_core.app.plotting import plot_confusion_matrix
 from mets_core.data.ptbxl_labels import TASK_CLASSES
 from mets_core.errors import METSError
@@ -15,32 +15,32 @@ from mets_core.evaluate import explore, explore_mitbih
 
 ui.page_setup("Explore dataset")
 st.title("Explore a dataset and its failures")
-model = ui.load_model_or_stop()
+model = model_cache.load_model_or_stop()
 ui.show_weights_status(model)
 
 dataset = st.radio(
     "Dataset",
     ["PTB-XL", "MIT-BIH"],
     horizontal=True,
-    key=ui.W_DATASET,
-    on_change=lambda: st.session_state.pop(ui.KEY_EXPLORE, None),  # ids differ per dataset
+    key=keys.W_DATASET,
+    on_change=session.clear_explore,  # ids differ per dataset
 )
 mitbih_mode = dataset == "MIT-BIH"
 if mitbih_mode:
     root = st.text_input(
         "Local MIT-BIH Arrhythmia Database folder (with RECORDS and .hea/.dat/.atr files)",
         value=ui.mitbih_dir_setting(),
-        key=ui.W_MITBIH_DIR,
+        key=keys.W_MITBIH_DIR,
     )
     task = "mitbih"
 else:
     root = st.text_input(
         "Local PTB-XL folder (with scp_statements.csv and records100/)",
         value=ui.data_dir_setting(),
-        key=ui.W_DATA_DIR,
+        key=keys.W_DATA_DIR,
         placeholder="/data/ptb-xl",
     )
-    task = st.selectbox("Task", list(TASK_CLASSES), key=ui.W_TASK)
+    task = st.selectbox("Task", list(TASK_CLASSES), key=keys.W_TASK)
 tab_run, tab_load = st.tabs(["Run zero-shot now", "Load saved predictions (results/)"])
 with tab_run:
     if mitbih_mode:
@@ -49,13 +49,13 @@ with tab_run:
             1,
             2_000,
             explore_mitbih.DEFAULT_BEATS_PER_CLASS,
-            key=ui.W_BEATS_PER_CLASS,
+            key=keys.W_BEATS_PER_CLASS,
         )
     else:
         amount = st.number_input(
-            "At most this many test records (fold 10)", 1, 25_000, 100, key=ui.W_MAX_RECORDS
+            "At most this many test records (fold 10)", 1, 25_000, 100, key=keys.W_MAX_RECORDS
         )
-    if st.button("Run zero-shot", key=ui.W_RUN_SPLIT, disabled=not root):
+    if st.button("Run zero-shot", key=keys.W_RUN_SPLIT, disabled=not root):
         folder, unit = Path(root).expanduser(), "beats" if mitbih_mode else "test records"
         try:
             with ui.progress(f"Reading the {dataset} annotations…", unit) as report:
@@ -66,27 +66,27 @@ with tab_run:
         except METSError as error:
             ui.show_error_and_stop(error)
         what = "beats" if mitbih_mode else f"test records, task {task}"
-        ui.set_explore(table, f"zero-shot on {root}, {len(table)} {what}")
+        session.set_explore(table, f"zero-shot on {root}, {len(table)} {what}")
 with tab_load:
     saved = ui.result_files(".csv")
     if not saved:
         st.info("No per-record predictions CSV in results/ yet; run zero-shot instead.")
     else:
         path = st.selectbox(
-            "Predictions file", saved, format_func=ui.relative_to_repo, key=ui.W_RESULTS_CSV
+            "Predictions file", saved, format_func=ui.relative_to_repo, key=keys.W_RESULTS_CSV
         )
-        if st.button("Load predictions", key=ui.W_LOAD_RESULTS):
+        if st.button("Load predictions", key=keys.W_LOAD_RESULTS):
             try:
-                ui.set_explore(explore.read_predictions(path), ui.relative_to_repo(path))
+                session.set_explore(explore.read_predictions(path), ui.relative_to_repo(path))
             except METSError as error:
                 ui.show_error_and_stop(error)
 
-table = st.session_state.get(ui.KEY_EXPLORE)
+table = session.explore_table()
 if table is None:
     st.stop()
 
 st.divider()
-st.caption(f"Predictions: {st.session_state.get(ui.KEY_EXPLORE_SOURCE, '')}")
+st.caption(f"Predictions: {session.explore_source()}")
 metrics = explore.compute_metrics(table)
 col_n, col_acc, col_auc = st.columns(3)
 col_n.metric("Records", len(table))
@@ -106,13 +106,13 @@ with col_auroc:
         key="auroc_table",
     )
 
-only_wrong = st.toggle("Only misclassified records/beats", value=True, key=ui.W_ONLY_WRONG)
+only_wrong = st.toggle("Only misclassified records/beats", value=True, key=keys.W_ONLY_WRONG)
 shown = table[~table["correct"].astype(bool)] if only_wrong else table
 st.dataframe(shown, hide_index=True, key="predictions_table")
 if shown.empty:
     st.stop()
-ecg_id = st.selectbox("Record to open", shown["ecg_id"].tolist(), key=ui.W_OPEN_ID)
-if st.button("Open in the signal view", key=ui.W_OPEN_RECORD, type="primary"):
+ecg_id = st.selectbox("Record to open", shown["ecg_id"].tolist(), key=keys.W_OPEN_ID)
+if st.button("Open in the signal view", key=keys.W_OPEN_RECORD, type="primary"):
     try:
         if mitbih_mode:
             opened = explore_mitbih.open_beat(Path(root).expanduser(), ecg_id)
@@ -121,6 +121,7 @@ if st.button("Open in the signal view", key=ui.W_OPEN_RECORD, type="primary"):
         ranking = mets_core.rank(model, opened.record, list(opened.candidates))
     except METSError as error:
         ui.show_error_and_stop(error)
-    ui.set_record(opened.record, opened.label, reference=opened.reference)
-    ui.set_ranking(ranking, "\n".join(opened.candidates))
+    session.set_record(opened.record, opened.label, reference=opened.reference)
+    session.set_ranking(ranking)
+    session.set_candidates_text("\n".join(opened.candidates))
     ui.go_to("pages/3_Signal_View.py", "Signal view")

@@ -6,12 +6,12 @@ import json
 
 import streamlit as st
 
-from mets_core.app import ui
+from mets_core.app import model_cache, ui
 from mets_core.config import to_dict
 
 ui.page_setup("Model card")
 st.title("Model card")
-model = ui.load_model_or_stop()
+model = model_cache.load_model_or_stop()
 ui.show_weights_status(model)
 info = model.weights
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mets_core.app import ui
+from mets_core.app import keys, model_cache, session, ui
 from mets_core.errors import METSError
 from mets_core.zeroshot import sanity
 
@@ -16,34 +16,33 @@ st.caption(
     "the same waveforms under shuffled lead names, and noise of the same amplitude."
 )
 record = ui.record_or_stop()
-ranking = st.session_state.get(ui.KEY_RANKING)
+ranking = session.ranking()
 if ranking is None:
     st.info("Rank some candidate diagnoses for this ECG first.")
     ui.link_to("pages/2_Zero_Shot.py", "Rank candidate diagnoses", ":material/sort:")
     st.stop()
-model = ui.load_model_or_stop()
-settings = st.session_state.get(ui.KEY_RANKING_SETTINGS, {})
+model = model_cache.load_model_or_stop()
+settings = session.ranking_settings()
 st.markdown(
     f"This ECG: top candidate **{ranking[0].candidate}** among {len(ranking)} "
-    f"(template `{settings.get('template') or model.config.zero_shot_template}`)."
+    f"(template `{settings.template or model.config.zero_shot_template}`)."
 )
-if st.button("Rank the controls", key=ui.W_SANITY, type="primary"):
+if st.button("Rank the controls", key=keys.W_SANITY, type="primary"):
     try:
         results = sanity.sanity_check(
             model,
             record,
             ranking,
-            template=settings.get("template"),
-            center=bool(settings.get("centred", False)),
+            template=settings.template,
+            center=settings.centred,
         )
     except METSError as error:
         ui.show_error_and_stop(error)
-    st.session_state[ui.KEY_SANITY] = (ranking, results)
+    session.set_sanity(ranking, results)
 
-checked = st.session_state.get(ui.KEY_SANITY)
-if checked is None or checked[0] is not ranking:  # none yet, or made for an earlier ranking
+results = session.sanity_results(ranking)
+if results is None:  # none yet, or made for an earlier ranking
     st.stop()
-results = checked[1]
 warning = sanity.verdict(results)
 if warning:
     st.warning(warning, icon=ui.ICON_WARNING)

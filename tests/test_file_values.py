@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import mets_core
-from mets_core.app import exports, ui
+from mets_core.app import exports, keys, session
 from mets_core.io.readers.assemble import build_record
 from mets_core.io.readers.raw import RawMedianBeats, RawRecording
 from mets_core.signal import beats, file_values, measurements
@@ -114,29 +114,29 @@ def test_patient_fields_are_read_but_never_leak(muse: mets_core.ECGRecord) -> No
 
 def _signal_view(record: mets_core.ECGRecord) -> AppTest:
     at = AppTest.from_file(str(REPO / "pages" / "3_Signal_View.py"), default_timeout=30)
-    at.session_state[ui.KEY_RECORD] = record
+    at.session_state[session.KEY_RECORD] = record
     return at.run()
 
 
 def test_signal_view_offers_the_file_median_beats(muse: mets_core.ECGRecord) -> None:
     at = _signal_view(muse)
     assert not at.exception, at.exception
-    at.radio(key=ui.W_MEDIAN_SOURCE).set_value("Stored in the file").run()
+    at.radio(key=keys.W_MEDIAN_SOURCE).set_value("Stored in the file").run()
     assert not at.exception and not at.error
     table = next(df.value for df in at.dataframe if "stated by the file" in df.value.columns)
     assert (table["stated by the file"] != "—").sum() >= 5
     plain = _signal_view(replace(muse, file_median_beats=None))
-    assert not [radio for radio in plain.radio if radio.key == ui.W_MEDIAN_SOURCE]
+    assert not [radio for radio in plain.radio if radio.key == keys.W_MEDIAN_SOURCE]
 
 
 def test_load_page_hides_the_patient_until_asked(muse: mets_core.ECGRecord) -> None:
     at = AppTest.from_file(str(REPO / "pages" / "1_Load_ECG.py"), default_timeout=30)
-    at.session_state[ui.KEY_RECORD] = muse
+    at.session_state[session.KEY_RECORD] = muse
     at.run()
     assert not at.exception, at.exception
     shown = " ".join(str(table.value) for table in at.table)
     assert "DOE" not in shown and "Normal Sinus rhythm" in " ".join(m.value for m in at.markdown)
-    at.toggle(key=ui.W_SHOW_PATIENT).set_value(True).run()
+    at.toggle(key=keys.W_SHOW_PATIENT).set_value(True).run()
     assert "DOE" in " ".join(str(table.value) for table in at.table)
 
 

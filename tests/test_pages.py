@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mets_core.app import exports, ui
+from mets_core.app import exports, keys, session
 from mets_core.io.examples import EXAMPLES_DIR, load_example
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,7 +50,7 @@ def test_page_runs_without_a_record(page: str) -> None:
 @pytest.mark.parametrize("page", PAGES)
 def test_page_runs_with_a_real_record(page: str) -> None:
     record = load_example("ptbxl_afib")
-    at = _app(page, **{ui.KEY_RECORD: record, ui.KEY_RECORD_LABEL: "Example: AF"}).run()
+    at = _app(page, **{session.KEY_RECORD: record, session.KEY_RECORD_LABEL: "Example: AF"}).run()
     assert not at.exception, at.exception
     assert not at.error, _texts(at.error)
 
@@ -64,38 +64,38 @@ def test_home_names_the_weights_and_warns_about_random_init() -> None:
 def test_full_flow_example_to_ranking() -> None:
     at = _app().run()
     at.switch_page("pages/1_Load_ECG.py").run()
-    at.selectbox(key=ui.W_EXAMPLE).set_value("ptbxl_lbbb")
-    at.button(key=ui.W_LOAD_EXAMPLE).click().run()
+    at.selectbox(key=keys.W_EXAMPLE).set_value("ptbxl_lbbb")
+    at.button(key=keys.W_LOAD_EXAMPLE).click().run()
     assert not at.exception and not at.error
-    record = at.session_state[ui.KEY_RECORD]
+    record = at.session_state[session.KEY_RECORD]
     assert record.n_leads == 12 and record.fs_hz == 500
     assert "12" in _texts(at.metric)
     assert "ECG in use" in _texts(at.sidebar.caption)  # the sidebar follows in the same run
 
     at.switch_page("pages/3_Signal_View.py").run()
     assert not at.exception and not at.error
-    at.radio(key=ui.W_LAYOUT).set_value("12x1")
-    at.radio(key=ui.W_TRACE).set_value("Cleaned over raw").run()
+    at.radio(key=keys.W_LAYOUT).set_value("12x1")
+    at.radio(key=keys.W_TRACE).set_value("Cleaned over raw").run()
     assert not at.exception and not at.error
 
     at.switch_page("pages/2_Zero_Shot.py").run()
-    at.text_area(key=ui.W_CANDIDATES).input("left bundle branch block\nnormal ECG")
-    at.button(key=ui.W_RANK).click().run()
+    at.text_area(key=keys.W_CANDIDATES).input("left bundle branch block\nnormal ECG")
+    at.button(key=keys.W_RANK).click().run()
     assert not at.exception and not at.error
     table = at.dataframe[0].value  # the ranking table comes first
     assert set(table["candidate"]) == {"left bundle branch block", "normal ECG"}
     assert table["relative probability (%)"].sum() == pytest.approx(100.0, abs=0.2)
 
-    at.button(key=ui.W_EXPLAIN).click().run()
+    at.button(key=keys.W_EXPLAIN).click().run()
     assert not at.exception and not at.error
-    by_lead, by_time = at.session_state[ui.KEY_IMPORTANCE]
+    by_lead, by_time = at.session_state[session.KEY_IMPORTANCE]
     assert len(by_lead) == 12 and len(by_time.deltas) == 10  # 12 leads, 10 one-second segments
 
 
 def test_preset_fills_candidates() -> None:
-    at = _app("pages/2_Zero_Shot.py", **{ui.KEY_RECORD: load_example("ptbxl_normal")}).run()
-    at.selectbox(key=ui.W_PRESET).set_value("PTB-XL superclass").run()
-    assert "myocardial infarction" in at.text_area(key=ui.W_CANDIDATES).value
+    at = _app("pages/2_Zero_Shot.py", **{session.KEY_RECORD: load_example("ptbxl_normal")}).run()
+    at.selectbox(key=keys.W_PRESET).set_value("PTB-XL superclass").run()
+    assert "myocardial infarction" in at.text_area(key=keys.W_CANDIDATES).value
 
 
 @pytest.mark.parametrize(
@@ -107,16 +107,16 @@ def test_preset_fills_candidates() -> None:
     ],
 )
 def test_bad_candidates_show_an_error(candidates: str, template: str, expected: str) -> None:
-    at = _app("pages/2_Zero_Shot.py", **{ui.KEY_RECORD: load_example("ptbxl_normal")}).run()
-    at.text_area(key=ui.W_CANDIDATES).input(candidates)
-    at.text_input(key=ui.W_TEMPLATE).input(template)
-    at.button(key=ui.W_RANK).click().run()
+    at = _app("pages/2_Zero_Shot.py", **{session.KEY_RECORD: load_example("ptbxl_normal")}).run()
+    at.text_area(key=keys.W_CANDIDATES).input(candidates)
+    at.text_input(key=keys.W_TEMPLATE).input(template)
+    at.button(key=keys.W_RANK).click().run()
     assert not at.exception
     assert expected in _texts(at.error)
 
 
 def _upload(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
-    at.file_uploader(key=ui.W_UPLOAD).set_value(
+    at.file_uploader(key=keys.W_UPLOAD).set_value(
         [(name, data, "application/octet-stream") for name, data in files]
     )
     return at.run()
@@ -126,7 +126,7 @@ def test_real_wfdb_pair_upload() -> None:
     pair = [(f"00417_hr{ext}", (EXAMPLES_DIR / f"00417_hr{ext}").read_bytes()) for ext in EXTS]
     at = _upload(_app("pages/1_Load_ECG.py").run(), pair)
     assert not at.exception and not at.error, _texts(at.error)
-    assert at.session_state[ui.KEY_RECORD].n_leads == 12
+    assert at.session_state[session.KEY_RECORD].n_leads == 12
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ def test_broken_upload_shows_an_error(files: list[tuple[str, bytes]]) -> None:
     at = _upload(_app("pages/1_Load_ECG.py").run(), files)
     assert not at.exception, at.exception
     assert at.error, "a broken upload must show st.error"
-    assert ui.KEY_RECORD not in at.session_state
+    assert session.KEY_RECORD not in at.session_state
 
 
 def test_ranking_exports_carry_record_and_settings(tiny_weights: Path) -> None:
@@ -162,8 +162,8 @@ def test_ranking_exports_carry_record_and_settings(tiny_weights: Path) -> None:
 
 def test_explore_bad_folder_shows_an_error(tmp_path: Path) -> None:
     at = _app("pages/4_Explore_Dataset.py").run()
-    at.text_input(key=ui.W_DATA_DIR).input(str(tmp_path / "no-such-folder")).run()
-    at.button(key=ui.W_RUN_SPLIT).click().run()
+    at.text_input(key=keys.W_DATA_DIR).input(str(tmp_path / "no-such-folder")).run()
+    at.button(key=keys.W_RUN_SPLIT).click().run()
     assert not at.exception
     assert "no-such-folder" in _texts(at.error)
 
@@ -172,40 +172,40 @@ def test_explore_bad_folder_shows_an_error(tmp_path: Path) -> None:
 def test_explore_runs_on_real_test_split_and_opens_a_record() -> None:
     at = _app().run()
     at.switch_page("pages/4_Explore_Dataset.py").run()
-    at.text_input(key=ui.W_DATA_DIR).input(str(PTBXL)).run()
-    at.number_input(key=ui.W_MAX_RECORDS).set_value(4)
-    at.button(key=ui.W_RUN_SPLIT).click().run()
+    at.text_input(key=keys.W_DATA_DIR).input(str(PTBXL)).run()
+    at.number_input(key=keys.W_MAX_RECORDS).set_value(4)
+    at.button(key=keys.W_RUN_SPLIT).click().run()
     assert not at.exception and not at.error, _texts(at.error)
-    table = at.session_state[ui.KEY_EXPLORE]
+    table = at.session_state[session.KEY_EXPLORE]
     assert len(table) == 4 and {"ecg_id", "true", "predicted", "correct"} <= set(table.columns)
-    at.toggle(key=ui.W_ONLY_WRONG).set_value(False).run()
-    at.button(key=ui.W_OPEN_RECORD).click().run()
+    at.toggle(key=keys.W_ONLY_WRONG).set_value(False).run()
+    at.button(key=keys.W_OPEN_RECORD).click().run()
     assert not at.exception and not at.error
-    assert at.session_state[ui.KEY_RECORD].n_leads == 12
-    assert "report" in at.session_state[ui.KEY_REFERENCE]
+    assert at.session_state[session.KEY_RECORD].n_leads == 12
+    assert "report" in at.session_state[session.KEY_REFERENCE]
     assert at.title[0].value.endswith("Signal view")  # switched page, record and report shown
     assert "Reference (from the dataset)" in _texts(at.caption)
-    assert len(at.session_state[ui.KEY_RANKING]) == 5  # the five superclasses, ranked
+    assert len(at.session_state[session.KEY_RANKING]) == 5  # the five superclasses, ranked
 
 
 @pytest.mark.skipif(not MITBIH.is_dir(), reason=f"MIT-BIH copy not found at {MITBIH}")
 def test_explore_mitbih_mode_runs_on_real_beats_and_opens_one() -> None:
     at = _app().run()
     at.switch_page("pages/4_Explore_Dataset.py").run()
-    at.radio(key=ui.W_DATASET).set_value("MIT-BIH").run()
-    assert at.text_input(key=ui.W_MITBIH_DIR).value == str(MITBIH)  # default ../shared/data
-    at.number_input(key=ui.W_BEATS_PER_CLASS).set_value(1)
-    at.button(key=ui.W_RUN_SPLIT).click().run()
+    at.radio(key=keys.W_DATASET).set_value("MIT-BIH").run()
+    assert at.text_input(key=keys.W_MITBIH_DIR).value == str(MITBIH)  # default ../shared/data
+    at.number_input(key=keys.W_BEATS_PER_CLASS).set_value(1)
+    at.button(key=keys.W_RUN_SPLIT).click().run()
     assert not at.exception and not at.error, _texts(at.error)
-    table = at.session_state[ui.KEY_EXPLORE]
+    table = at.session_state[session.KEY_EXPLORE]
     assert table["true"].tolist() == ["N", "L", "R", "A", "V"]
     assert all(":" in beat_id for beat_id in table["ecg_id"])  # record:sample
-    at.toggle(key=ui.W_ONLY_WRONG).set_value(False).run()
-    at.selectbox(key=ui.W_OPEN_ID).set_value(table["ecg_id"].iloc[3])  # the A beat
-    at.button(key=ui.W_OPEN_RECORD).click().run()
+    at.toggle(key=keys.W_ONLY_WRONG).set_value(False).run()
+    at.selectbox(key=keys.W_OPEN_ID).set_value(table["ecg_id"].iloc[3])  # the A beat
+    at.button(key=keys.W_OPEN_RECORD).click().run()
     assert not at.exception and not at.error, _texts(at.error)
-    record = at.session_state[ui.KEY_RECORD]
+    record = at.session_state[session.KEY_RECORD]
     assert record.fs_hz == 360 and record.duration_s == pytest.approx(5.0)
-    assert "beat class: A" in at.session_state[ui.KEY_REFERENCE]
+    assert "beat class: A" in at.session_state[session.KEY_REFERENCE]
     assert at.title[0].value.endswith("Signal view")
-    assert len(at.session_state[ui.KEY_RANKING]) == 5  # the five beat classes, ranked
+    assert len(at.session_state[session.KEY_RANKING]) == 5  # the five beat classes, ranked

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import mets_core
-from mets_core.app import ui
+from mets_core.app import keys, session
 from mets_core.io.examples import load_example
 from mets_core.zeroshot import sanity
 
@@ -59,12 +59,12 @@ def test_sanity_page_runs_the_controls_for_the_session_ranking(tiny_weights, mon
     record = load_example("ptbxl_lbbb")
     model = mets_core.load_model(tiny_weights, device="cpu")
     at = AppTest.from_file(str(REPO / "pages" / "6_Sanity_Check.py"), default_timeout=60)
-    at.session_state[ui.KEY_RECORD] = record
+    at.session_state[session.KEY_RECORD] = record
     at.run()
     assert not at.exception and "Rank some candidate" in " ".join(i.value for i in at.info)
-    at.session_state[ui.KEY_RANKING] = mets_core.rank(model, record, CANDIDATES)
+    at.session_state[session.KEY_RANKING] = mets_core.rank(model, record, CANDIDATES)
     at.run()
-    at.button(key=ui.W_SANITY).click().run()
+    at.button(key=keys.W_SANITY).click().run()
     assert not at.exception and not at.error
     table = at.dataframe[0].value
     assert list(table["control"]) == ["flat line", "leads shuffled", "noise only"]

@@ -1,23 +1,9 @@
-"""Session-state and widget keys of the METS app (no streamlit import: tests and pages share them).
+"""Widget keys of the METS app: pages pass them to `key=`, AppTest and Playwright address them.
 
-Session-state keys hold per-user data (records, rankings), never shared between users. Widget keys
-are explicit so AppTest and Playwright can address the widgets.
+No streamlit import here. Values a page needs across reruns are read and written through
+`mets_core.app.session`, which also holds the session-state keys of per-user data (`KEY_*`).
 """
 
-# --- session-state keys (per user, never shared) ---
-KEY_RECORD = "mets.record"  # the ECGRecord in use
-KEY_RECORD_LABEL = "mets.record_label"  # what the user loaded, e.g. "Example: normal ECG"
-KEY_REFERENCE = "mets.reference"  # reference report/label of a dataset record, if known
-KEY_RANKING = "mets.ranking"  # the last Ranking for KEY_RECORD
-KEY_RANKING_SETTINGS = "mets.ranking_settings"  # candidates + template behind KEY_RANKING
-KEY_SANITY = "mets.sanity"  # (id of the ranking checked, its sanity.ControlResult list)
-KEY_IMPORTANCE = "mets.importance"  # ({lead: score change}, explain.TimeImportance) of the top
-KEY_UPLOAD_SIGNATURE = "mets.upload_signature"  # file ids of the upload already read
-KEY_UPLOAD_ERROR = "mets.upload_error"  # why the last upload could not be read
-KEY_EXPLORE = "mets.explore"  # per-record predictions table of the explore page
-KEY_EXPLORE_SOURCE = "mets.explore_source"  # where KEY_EXPLORE came from (folder or CSV)
-
-# --- widget keys (explicit so AppTest and Playwright can address them) ---
 W_EXAMPLE = "w.example"
 W_LOAD_EXAMPLE = "w.load_example"
 W_UPLOAD = "w.upload"

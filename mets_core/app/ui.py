@@ -1,9 +1,8 @@
-"""Streamlit glue for the METS app: the only `mets_core` module that imports streamlit.
+"""Display helpers every page shares: page set-up, links between pages, notes, file facts.
 
-It re-exports the session-state and widget keys of `ui_keys`, reads the app's settings from the
-environment (METS_WEIGHTS, METS_DEVICE, METS_DATA_DIR), loads the model once per server process,
-and offers small helpers that every page uses. Per-patient data (records, rankings) lives in
-`st.session_state` only, never in a cache shared between users.
+Pages import `ui` for what they show, `session` for what they keep per browser session,
+`model_cache` for the model and `keys` for widget keys. This module also reads the explore page's
+data-folder settings from the environment (METS_DATA_DIR).
 """
 
 from __future__ import annotations
@@ -19,45 +18,18 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from mets_core.app.exports import DISCLAIMER
-from mets_core.app.keys import *  # noqa: F403 (pages address every key as ui.KEY_... / ui.W_...)
-from mets_core.app.keys import (
-    KEY_EXPLORE,
-    KEY_EXPLORE_SOURCE,
-    KEY_IMPORTANCE,
-    KEY_RANKING,
-    KEY_RANKING_SETTINGS,
-    KEY_RECORD,
-    KEY_RECORD_LABEL,
-    KEY_REFERENCE,
-    KEY_SANITY,
-    KEY_UPLOAD_ERROR,
-    W_CANDIDATES,
-    W_SHOW_PATIENT,
-)
+from mets_core.app import keys, session, sidebar
 from mets_core.errors import METSError
 from mets_core.record import ECGRecord
 from mets_core.signal.file_values import file_facts, file_statements
 
 if TYPE_CHECKING:
     from mets_core.model.load import LoadedModel
-    from mets_core.zeroshot.rank import Ranking
 
-_KEY_SIDEBAR_SLOT = "mets.sidebar_slot"  # this run's sidebar placeholder for the record in use
 ICON_ECG = ":material/monitor_heart:"  # Material icons ship with Streamlit; emoji fonts may not
 ICON_WARNING = ":material/warning:"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = REPO_ROOT / "results"
-
-
-def weights_setting() -> str | None:
-    """METS_WEIGHTS: a weights stem or file, "random-init", or None for the shipped default."""
-    return os.environ.get("METS_WEIGHTS") or None
-
-
-def device_setting() -> str:
-    """The compute device from METS_DEVICE ("auto", "cpu", "cuda", "cuda:1"); default "auto"."""
-    return os.environ.get("METS_DEVICE") or "auto"
 
 
 def data_dir_setting() -> str:
@@ -79,52 +51,7 @@ def page_setup(title: str) -> None:
         title: the page title shown in the browser tab, e.g. "Zero-shot ranking".
     """
     st.set_page_config(page_title=f"METS · {title}", page_icon=ICON_ECG, layout="wide")
-    with st.sidebar:
-        st.caption(DISCLAIMER)
-        st.session_state[_KEY_SIDEBAR_SLOT] = st.empty()
-    _show_record_in_sidebar()
-
-
-def _show_record_in_sidebar() -> None:
-    """Draw the sidebar's "ECG in use"; redrawn when the record changes later in the same run."""
-    slot = st.session_state.get(_KEY_SIDEBAR_SLOT)
-    record = st.session_state.get(KEY_RECORD)
-    if slot is None:
-        return
-    with slot.container():
-        if record is None:
-            st.caption("No ECG loaded yet.")
-        else:
-            st.caption(f"**ECG in use:** {st.session_state.get(KEY_RECORD_LABEL, record.source)}")
-            st.caption(f"{record.n_leads} leads · {record.fs_hz:g} Hz · {record.duration_s:.1f} s")
-
-
-RANDOM_INIT = "random-init"  # METS_WEIGHTS value for an untrained model (interface demos, tests)
-
-
-@st.cache_resource(show_spinner="Loading the METS model (once per server process)…")
-def _load_model_cached(weights: str | None, device: str) -> LoadedModel:
-    # Shared by every user and thread: treat as read-only (no .to(), .train() or attributes).
-    from mets_core.model.checkpoint import DEFAULT_WEIGHTS, weights_paths
-    from mets_core.model.load import load_model
-
-    no_shipped_weights = not weights_paths(DEFAULT_WEIGHTS)[0].is_file()
-    if weights == RANDOM_INIT or (weights is None and no_shipped_weights):
-        return load_model(device=device, random_init=True)
-    return load_model(weights, device=device)
-
-
-def load_model_or_stop() -> LoadedModel:
-    """Return the process-wide model for (METS_WEIGHTS, METS_DEVICE), or show the error and stop.
-
-    Without METS_WEIGHTS the shipped `weights/mets_resnet18` is used; when it is absent, an
-    untrained model is loaded and every page that shows the model says so loudly.
-    """
-    try:
-        return _load_model_cached(weights_setting(), device_setting())
-    except METSError as error:
-        st.error(str(error))
-        st.stop()
+    session.set_sidebar_slot(sidebar.draw_sidebar())
 
 
 def show_weights_status(model: LoadedModel) -> None:
@@ -163,34 +90,9 @@ def go_to(page: str, label: str) -> None:
         st.success(f"Done. Open “{label}” from the sidebar.")
 
 
-def set_record(record: ECGRecord, label: str, reference: str | None = None) -> None:
-    """Make `record` the ECG in use for this session and forget results of the previous one."""
-    st.session_state[KEY_RECORD] = record
-    st.session_state[KEY_RECORD_LABEL] = label
-    st.session_state[KEY_REFERENCE] = reference
-    for key in (KEY_RANKING, KEY_RANKING_SETTINGS, KEY_IMPORTANCE, KEY_SANITY, KEY_UPLOAD_ERROR):
-        st.session_state.pop(key, None)
-    st.session_state[W_SHOW_PATIENT] = False  # a new record starts with its patient hidden
-    _show_record_in_sidebar()
-
-
-def forget_record() -> None:
-    """Drop the session's record (e.g. after a failed upload) so no earlier ECG stays on show."""
-    st.session_state.pop(KEY_RECORD, None)
-    _show_record_in_sidebar()
-
-
-def set_ranking(ranking: Ranking, candidates_text: str, template: str | None = None) -> None:
-    """Store a ranking made elsewhere (e.g. the explore page) so the Zero-shot page shows it."""
-    st.session_state[KEY_RANKING] = ranking
-    st.session_state[KEY_RANKING_SETTINGS] = {"template": template}
-    st.session_state[W_CANDIDATES] = candidates_text
-    st.session_state.pop(KEY_IMPORTANCE, None)
-
-
 def record_or_stop() -> ECGRecord:
     """Return the session's record, or point the user to the Load page and stop."""
-    record = st.session_state.get(KEY_RECORD)
+    record = session.record()
     if record is None:
         st.info("No ECG is loaded in this session yet. Load one first.")
         link_to("pages/1_Load_ECG.py", "Load an ECG", ":material/upload_file:")
@@ -235,12 +137,6 @@ def result_files(suffix: str) -> list[Path]:
     return sorted(p for p in RESULTS_DIR.rglob(f"*{suffix}") if p.is_file())
 
 
-def set_explore(table: pd.DataFrame, source: str) -> None:
-    """Keep a per-record predictions table (and where it came from) in this session."""
-    st.session_state[KEY_EXPLORE] = table
-    st.session_state[KEY_EXPLORE_SOURCE] = source
-
-
 @contextmanager
 def progress(start_text: str, unit: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar as a `report(done, total)` callback; gone when the block ends or raises."""
@@ -270,7 +166,7 @@ def show_patient_fields(record: ECGRecord) -> None:
     if not record.patient_fields:
         return
     names = ", ".join(record.patient_fields)
-    if st.toggle(f"Show patient identifiers from the file ({names})", key=W_SHOW_PATIENT):
+    if st.toggle(f"Show patient identifiers from the file ({names})", key=keys.W_SHOW_PATIENT):
         st.table(key_value_table(record.patient_fields))
     st.caption(
         "Patient identifiers are hidden by default. METS never logs or exports them and forgets "

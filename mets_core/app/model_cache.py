@@ -1,0 +1,54 @@
+"""The METS model for the app: read METS_WEIGHTS and METS_DEVICE, load once per server process.
+
+This holds the app's only `st.cache_resource`. The cached model is shared by every user and
+thread, so it is read-only: no `.to()`, no `.train()`, no attributes or per-request caches on it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from mets_core.errors import METSError
+
+if TYPE_CHECKING:
+    from mets_core.model.load import LoadedModel
+
+RANDOM_INIT = "random-init"  # METS_WEIGHTS value for an untrained model (interface demos, tests)
+
+
+def weights_setting() -> str | None:
+    """METS_WEIGHTS: a weights stem or file, "random-init", or None for the shipped default."""
+    return os.environ.get("METS_WEIGHTS") or None
+
+
+def device_setting() -> str:
+    """The compute device from METS_DEVICE ("auto", "cpu", "cuda", "cuda:1"); default "auto"."""
+    return os.environ.get("METS_DEVICE") or "auto"
+
+
+@st.cache_resource(show_spinner="Loading the METS model (once per server process)…")
+def _load_model_cached(weights: str | None, device: str) -> LoadedModel:
+    from mets_core.model.checkpoint import DEFAULT_WEIGHTS, weights_paths
+    from mets_core.model.load import load_model
+
+    no_shipped_weights = not weights_paths(DEFAULT_WEIGHTS)[0].is_file()
+    if weights == RANDOM_INIT or (weights is None and no_shipped_weights):
+        return load_model(device=device, random_init=True)
+    return load_model(weights, device=device)
+
+
+def load_model_or_stop() -> LoadedModel:
+    """Return the process-wide model for (METS_WEIGHTS, METS_DEVICE), or show the error and stop.
+
+    Without METS_WEIGHTS the shipped `weights/mets_resnet18` is used; when it is absent, an
+    untrained model is loaded and every page that shows the model says so loudly
+    (`ui.show_weights_status`).
+    """
+    try:
+        return _load_model_cached(weights_setting(), device_setting())
+    except METSError as error:
+        st.error(str(error))
+        st.stop()

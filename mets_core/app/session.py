@@ -1,0 +1,235 @@
+"""The one typed API over `st.session_state`: everything the pages keep for one browser session.
+
+Per-patient data (the record, its ranking, the results derived from them) lives here only, never
+in a cache shared between users, and is forgotten when the browser session ends. Pages call these
+functions and never touch `st.session_state` themselves; tests may seed the `KEY_*` constants.
+Widget values are owned by their widgets (`keys.W_*`); the few a page must read or set outside
+its widget call go through functions here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from mets_core.app import keys, sidebar
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from streamlit.delta_generator import DeltaGenerator
+
+    from mets_core.record import ECGRecord
+    from mets_core.zeroshot.explain import TimeImportance
+    from mets_core.zeroshot.rank import Ranking
+    from mets_core.zeroshot.sanity import ControlResult
+
+KEY_RECORD = "mets.record"  # the ECGRecord in use
+KEY_RECORD_LABEL = "mets.record_label"  # what the user loaded, e.g. "Example: normal ECG"
+KEY_REFERENCE = "mets.reference"  # reference report/label of a dataset record, if known
+KEY_RANKING = "mets.ranking"  # the last Ranking for KEY_RECORD
+KEY_RANKING_SETTINGS = "mets.ranking_settings"  # the RankingSettings behind KEY_RANKING
+KEY_SANITY = "mets.sanity"  # (the ranking checked, its sanity.ControlResult list)
+KEY_IMPORTANCE = "mets.importance"  # ({lead: score change}, explain.TimeImportance) of the top
+KEY_UPLOAD_SIGNATURE = "mets.upload_signature"  # (fs_hz, file ids...) of the upload already read
+KEY_UPLOAD_ERROR = "mets.upload_error"  # why the last upload could not be read
+KEY_EXPLORE = "mets.explore"  # per-record predictions table of the explore page
+KEY_EXPLORE_SOURCE = "mets.explore_source"  # where KEY_EXPLORE came from (folder or CSV)
+_KEY_SIDEBAR_SLOT = "mets.sidebar_slot"  # this run's sidebar placeholder for the record in use
+
+# Results that belong to one record: a new record forgets them.
+_RECORD_RESULTS = (KEY_RANKING, KEY_RANKING_SETTINGS, KEY_IMPORTANCE, KEY_SANITY, KEY_UPLOAD_ERROR)
+
+
+@dataclass(frozen=True)
+class RankingSettings:
+    """How the session's ranking was made (shown on the pages and written into its exports)."""
+
+    template: str | None = None  # prompt template; None = the model's zero-shot template
+    centred: bool = False  # candidates centred (`rank(..., center=True)`)
+
+
+# --- the record in use ---
+
+
+def set_record(record: ECGRecord, label: str, reference: str | None = None) -> None:
+    """Make `record` the ECG in use and forget every result of the previous one.
+
+    Args:
+        record: the ECG to use on every page from now on.
+        label: what the user loaded, e.g. "Example: normal ECG" or "Upload: x.hea, x.dat".
+        reference: the dataset's own report or label for this record, if known.
+    """
+    st.session_state[KEY_RECORD] = record
+    st.session_state[KEY_RECORD_LABEL] = label
+    st.session_state[KEY_REFERENCE] = reference
+    for key in _RECORD_RESULTS:
+        st.session_state.pop(key, None)
+    st.session_state[keys.W_SHOW_PATIENT] = False  # a new record starts with its patient hidden
+    _redraw_sidebar()
+
+
+def forget_record() -> None:
+    """Drop the session's record (e.g. after a failed upload) so no earlier ECG stays on show."""
+    st.session_state.pop(KEY_RECORD, None)
+    _redraw_sidebar()
+
+
+def record() -> ECGRecord | None:
+    """The ECG in use, or None before one is loaded."""
+    return st.session_state.get(KEY_RECORD)
+
+
+def record_label() -> str:
+    """What the user loaded, e.g. "Example: normal ECG"; the record's source when unnamed.
+
+    Returns "" when no record is loaded.
+    """
+    current = record()
+    if current is None:
+        return ""
+    return st.session_state.get(KEY_RECORD_LABEL, current.source)
+
+
+def reference() -> str | None:
+    """The dataset's reference report or label for the record in use, or None if unknown."""
+    return st.session_state.get(KEY_REFERENCE)
+
+
+# --- the sidebar's "ECG in use" ---
+
+
+def set_sidebar_slot(slot: DeltaGenerator) -> None:
+    """Keep this run's sidebar slot (from `sidebar.draw_sidebar`) and show the record in it.
+
+    `set_record` and `forget_record` redraw the slot, so the sidebar follows a record loaded later
+    in the same run.
+    """
+    st.session_state[_KEY_SIDEBAR_SLOT] = slot
+    _redraw_sidebar()
+
+
+def _redraw_sidebar() -> None:
+    slot = st.session_state.get(_KEY_SIDEBAR_SLOT)
+    if slot is not None:
+        sidebar.show_record_in_use(slot, record(), record_label())
+
+
+# --- the upload being read (Load page) ---
+
+
+def upload_signature() -> tuple[float | str, ...] | None:
+    """(fs_hz, file ids...) of the upload already read, or None; each upload is read once."""
+    return st.session_state.get(KEY_UPLOAD_SIGNATURE)
+
+
+def set_upload_signature(signature: tuple[float | str, ...]) -> None:
+    """Remember which upload (sampling-rate setting and file ids) has been read."""
+    st.session_state[KEY_UPLOAD_SIGNATURE] = signature
+
+
+def upload_error() -> str | None:
+    """Why the last upload could not be read, or None (cleared by `set_record`)."""
+    return st.session_state.get(KEY_UPLOAD_ERROR)
+
+
+def set_upload_error(message: str) -> None:
+    """Remember why the last upload could not be read, to show it on every rerun."""
+    st.session_state[KEY_UPLOAD_ERROR] = message
+
+
+# --- the ranking of the record in use ---
+
+
+def set_ranking(ranking: Ranking, template: str | None = None, centred: bool = False) -> None:
+    """Make `ranking` the session's ranking of the record in use; forget the old importance.
+
+    Args:
+        ranking: candidates best first, from `mets_core.rank`.
+        template: the prompt template it used; None = the model's zero-shot template.
+        centred: whether the candidates were centred (`rank(..., center=True)`).
+    """
+    st.session_state[KEY_RANKING] = ranking
+    st.session_state[KEY_RANKING_SETTINGS] = RankingSettings(template=template, centred=centred)
+    st.session_state.pop(KEY_IMPORTANCE, None)
+
+
+def ranking() -> Ranking | None:
+    """The session's ranking of the record in use, or None before one is made."""
+    return st.session_state.get(KEY_RANKING)
+
+
+def ranking_settings() -> RankingSettings:
+    """How `ranking()` was made (the defaults when it was stored without settings)."""
+    return st.session_state.get(KEY_RANKING_SETTINGS) or RankingSettings()
+
+
+def preset_choice() -> str:
+    """The candidate preset chosen on the Zero-shot page (widget `keys.W_PRESET`)."""
+    return st.session_state.get(keys.W_PRESET, "")
+
+
+def set_candidates_text(text: str) -> None:
+    """Fill the Zero-shot page's candidate box (one candidate per line) for its next run."""
+    st.session_state[keys.W_CANDIDATES] = text
+
+
+# --- results derived from the ranking ---
+
+
+def set_importance(by_lead: dict[str, float], by_time: TimeImportance) -> None:
+    """Keep the lead and time importance of the ranking's top candidate.
+
+    Args:
+        by_lead: lead name -> cosine change with that lead zeroed (`mets_core.lead_importance`).
+        by_time: cosine change per zeroed second (`explain.time_importance`).
+    """
+    st.session_state[KEY_IMPORTANCE] = (by_lead, by_time)
+
+
+def importance() -> tuple[dict[str, float], TimeImportance] | None:
+    """(by lead, by time) importance of the top candidate, or None before it is computed."""
+    return st.session_state.get(KEY_IMPORTANCE)
+
+
+def set_sanity(checked: Ranking, results: list[ControlResult]) -> None:
+    """Keep the sanity-check results together with the ranking they were made for."""
+    st.session_state[KEY_SANITY] = (checked, results)
+
+
+def sanity_results(current: Ranking) -> list[ControlResult] | None:
+    """The sanity-check results made for exactly `current`; None if none, or for an earlier one."""
+    stored = st.session_state.get(KEY_SANITY)
+    if stored is None or stored[0] is not current:
+        return None
+    return stored[1]
+
+
+# --- the explore page's predictions table ---
+
+
+def set_explore(table: pd.DataFrame, source: str) -> None:
+    """Keep a per-record predictions table, and where it came from, in this session.
+
+    Args:
+        table: one row per record or beat (ecg_id, true, predicted, correct, ...).
+        source: where it came from, e.g. "results/ptbxl_predictions.csv".
+    """
+    st.session_state[KEY_EXPLORE] = table
+    st.session_state[KEY_EXPLORE_SOURCE] = source
+
+
+def clear_explore() -> None:
+    """Forget the predictions table (e.g. when the dataset changes: ids differ per dataset)."""
+    st.session_state.pop(KEY_EXPLORE, None)
+
+
+def explore_table() -> pd.DataFrame | None:
+    """The session's per-record predictions table, or None before one is run or loaded."""
+    return st.session_state.get(KEY_EXPLORE)
+
+
+def explore_source() -> str:
+    """Where `explore_table()` came from ("" when unknown)."""
+    return st.session_state.get(KEY_EXPLORE_SOURCE, "")
