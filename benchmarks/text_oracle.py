@@ -21,20 +21,21 @@ from mets_core.data.ptbxl import load_ptbxl_index, split_rows
 from mets_core.data.ptbxl_labels import TASK_CLASSES, load_scp_statements
 from mets_core.evaluate.metrics import macro_auroc
 from mets_core.model.text_encoder import FrozenTextEncoder
-from mets_core.zeroshot.labels import PAPER_ZERO_SHOT_TEMPLATES, TASK_LABELS
+from mets_core.zeroshot.labels import task_labels
+from mets_core.zeroshot.prompts import load_prompt_set
 from mets_core.zeroshot.rank import fill_prompt
 
 TEMPLATES = {
     "plain": "{}",
-    "paper": PAPER_ZERO_SHOT_TEMPLATES["diagnostic"],
-    "report": "The report of the ECG is that {}",
+    "paper": load_prompt_set("paper").templates["superclass"][0],
+    "report": "The report of the ECG is that {}",  # as in results/text_oracle.json
     "ecg_shows": "The ECG shows {}.",
 }
 
 
 def oracle(encoder, reports, labels, task, template, center) -> float | None:
     names = list(TASK_CLASSES[task])
-    prompts = [fill_prompt(template, TASK_LABELS[task][n]) for n in names]
+    prompts = [fill_prompt(template, task_labels()[task][n]) for n in names]
     report_emb = F.normalize(encoder(reports), dim=-1)
     class_emb = encoder(prompts)
     if center:

@@ -35,7 +35,7 @@ def _load(args):
 
 def cmd_rank(args: argparse.Namespace) -> int:
     from mets_core.io.load import load_record
-    from mets_core.zeroshot.rank import rank
+    from mets_core.zeroshot.rank import probability_meaning, rank
 
     record = load_record(args.record, fs_hz=args.fs_hz)
     candidates = list(args.candidate or [])
@@ -54,6 +54,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     )
     for position, item in enumerate(ranking, 1):
         print(f"{position:>3}. {item.cosine:+.3f}  {item.probability:6.1%}  {item.candidate}")
+    print(f"({probability_meaning(ranking)})")
     for note in ranking.notes + (
         (ranking.uniformity_warning,) if ranking.uniformity_warning else ()
     ):
@@ -82,6 +83,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         | {"window_samples": model.config.preprocess.window_samples},
         "zero_shot_template": model.config.zero_shot_template,
         "temperature": model.temperature,
+        "probability_temperature": model.probability_temperature,
+        "selection": {k: v for k, v in model.weights.selection.items() if k != "fold9_macro_auroc"},
         "device": describe_device(model.device),
         "versions": {name: _version(name) for name in _PACKAGES},
     }
@@ -114,8 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     info_parser = sub.add_parser("info", help="weights, provenance, text model, device")
     _model_args(info_parser)
     info_parser.set_defaults(func=cmd_info)
-    for name, target in (("train", "mets_core.train.loop"), ("evaluate", "mets_core.evaluate.run")):
-        passthrough = sub.add_parser(name, help=f"see `mets {name} --help`", add_help=False)
+    for name, target, what in (
+        ("train", "mets_core.train.loop", "pretrain on PTB-XL folds 1-8"),
+        ("evaluate", "mets_core.evaluate.run", "both protocols, baselines, every prompt set"),
+        ("select", "mets_core.evaluate.serving", "fold-9 serving choices; fold-10 as served"),
+    ):
+        help_text = f"{what} (see `mets {name} --help`)"
+        passthrough = sub.add_parser(name, help=help_text, add_help=False)
         passthrough.set_defaults(func=None, target=target)
     download = sub.add_parser("download-ptbxl", help="fetch PTB-XL from PhysioNet (internet)")
     download.add_argument("dest", help="folder to download into; files are SHA-256 verified")

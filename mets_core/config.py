@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from mets_core.errors import WeightsError
 from mets_core.leads import STANDARD_12_LEADS
 
-SCHEMA_VERSION = 1  # bump when a preprocessing or architecture field changes meaning
+SCHEMA_VERSION = 2  # bump when a field is added, removed or changes meaning (2: no missing_leads)
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class PreprocessConfig:
     clean_method: str = "neurokit"  # nk.ecg_clean method; "none" skips cleaning
     powerline_hz: float = 50.0  # mains frequency removed by the cleaner (50 Europe, 60 Americas)
     amplitude_clip_mv: float = 10.0  # samples beyond +-this (mV) are clipped (electrode pops)
-    missing_leads: str = "zero"  # policy: absent leads are zero rows (training uses lead dropout)
+    # Absent leads always become zero rows (training drops leads at random): not a setting.
 
     @property
     def window_samples(self) -> int:
@@ -66,7 +66,10 @@ class METSConfig:
     train_text_head: bool = True  # the paper is ambiguous; the projection (not the LM) trains
     logit_scale_init: float = 1.0 / 0.07  # METS: temperature initialised at 0.07, learnable
     report_template: str = "The report of the ECG is that {}"  # METS pretraining prompt
-    zero_shot_template: str = "{}"  # DEVIATION: chosen on fold 9 (paper: "The ECG of {}, ...")
+    # The template `rank` puts a typed candidate into by default. `mets select` writes the fold-9
+    # choice here (the sidecar's "selection" says what was compared); training uses it for its
+    # per-epoch fold-9 check. DEVIATION: the paper uses "The ECG of {}, a type of diagnostic."
+    zero_shot_template: str = "{}"
 
     def __post_init__(self) -> None:
         if self.ecg.n_leads != len(self.preprocess.lead_names):

@@ -10,13 +10,14 @@ import mets_core
 from mets_core.app import exports, keys, model_cache, session, ui
 from mets_core.app.plotting import plot_lead_importance, plot_scores, plot_time_importance
 from mets_core.errors import METSError
-from mets_core.zeroshot import labels as prompts
 from mets_core.zeroshot.explain import time_importance
+from mets_core.zeroshot.labels import presets
+from mets_core.zeroshot.rank import probability_meaning
 
 ui.page_setup("Zero-shot ranking")
 st.title("Rank candidate diagnoses")
 st.caption(
-    "A relative similarity ranking between the candidates you type, for research and teaching. "
+    "A similarity ranking between the candidates you type, for research and teaching. "
     "It is not a probability of disease and not a diagnosis."
 )
 record = ui.record_or_stop()
@@ -26,13 +27,13 @@ ui.show_weights_status(model)
 
 def _apply_preset() -> None:
     name = session.preset_choice()
-    if name in prompts.PRESETS:
-        session.set_candidates_text("\n".join(prompts.PRESETS[name]))
+    if name in presets():
+        session.set_candidates_text("\n".join(presets()[name]))
 
 
 st.selectbox(
     "Preset candidate list (fills the box below; edit freely)",
-    ["(type your own)", *prompts.PRESETS],
+    ["(type your own)", *presets()],
     key=keys.W_PRESET,
     on_change=_apply_preset,
 )
@@ -50,8 +51,9 @@ template = st.text_input(
 center = st.checkbox(
     "Centre the candidates (subtract what all candidate texts share; needs 3 or more)",
     key=keys.W_CENTER,
-    help="Often separates candidates better; the scores then depend on which candidates are "
-    "listed together. Chosen on fold 9 for the published numbers (see the Model card).",
+    help="Removes what all candidate texts share; the scores then depend on which candidates "
+    "are listed together. Off by default: fold 9 did not choose it, and the published numbers "
+    "are without it (see the Model card).",
 )
 if st.button("Rank", key=keys.W_RANK, type="primary"):
     try:
@@ -73,7 +75,7 @@ ui.show_notes(ranking.notes, title="Model input")
 st.subheader("Ranking")
 st.markdown(
     f"Top-ranked: **{items[0].candidate}** (cosine {items[0].cosine:.3f}, "
-    f"{100 * items[0].probability:.1f}% relative to the other {len(items) - 1} candidates)"
+    f"{100 * items[0].probability:.0f}% among these {len(items)} candidates)"
 )
 st.dataframe(exports.ranking_table(ranking), hide_index=True, key="ranking_table")
 st.plotly_chart(
@@ -85,10 +87,7 @@ st.plotly_chart(
     ),
     key="scores_plot",
 )
-st.caption(
-    f"Relative probability = softmax(cosine / temperature) over these candidates only; "
-    f"temperature {ranking.temperature:.4f}. Ran on {ranking.device} in {ranking.elapsed_s:.2f} s."
-)
+st.caption(f"{probability_meaning(ranking)} Ran on {ranking.device} in {ranking.elapsed_s:.2f} s.")
 with st.expander("Exact prompts sent to the text model"):
     st.table({"candidate": [i.candidate for i in items], "prompt": [i.prompt for i in items]})
 

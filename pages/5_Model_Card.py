@@ -40,8 +40,16 @@ st.markdown(
     f"({config.text.pooling} pooling, at most {config.text.max_tokens} tokens)\n"
     f"- Projection to {config.proj_dim} dimensions; learned temperature now "
     f"{model.temperature:.4f}\n"
-    f"- Zero-shot template: `{config.zero_shot_template}`"
+    f"- Zero-shot template: `{config.zero_shot_template}`; probability temperature "
+    f"{model.probability_temperature:.4f} "
+    + ("(fitted on fold 9)" if model.calibrated else "(training temperature: not calibrated)")
 )
+if info.selection:
+    st.markdown(
+        "**What serves by default, and why (chosen on PTB-XL fold 9 by `mets select`)**: "
+        f"{info.selection.get('criterion', '')}; {info.selection.get('temperature_criterion', '')}."
+    )
+    st.dataframe(info.selection.get("fold9_macro_auroc", {}), key="selection_table")
 st.subheader("Preprocessing contract (applied identically in training and in this app)")
 st.table(ui.key_value_table(to_dict(config.preprocess)))
 with st.expander("Full configuration (weights sidecar)"):
@@ -64,8 +72,8 @@ for path in reports:
 
 st.subheader("Known limits")
 st.markdown(
-    "- A **similarity ranking** between the candidates typed, not a calibrated probability and "
-    "not a diagnosis. Adding or removing candidates changes every relative probability.\n"
+    "- A **similarity ranking** between the candidates typed, not a probability of disease and "
+    "not a diagnosis. Adding or removing candidates changes every probability shown.\n"
     "- Trained on PTB-XL (German hospital population, one device family, 10 s 12-lead resting "
     "ECGs). Other populations, devices, durations and lead sets are out of distribution.\n"
     "- Rare findings and wordings unlike PTB-XL reports rank poorly; paraphrases can change "

@@ -15,6 +15,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may download
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
+
+def imported_roots(path: Path) -> set[str]:
+    """Top-level package names a file imports anywhere (module level or inside functions)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    roots: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
 _VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(
     set(
         "the of ecg a is that normal sinus rhythm atrial fibrillation left bundle branch block "

@@ -6,21 +6,10 @@ import ast
 from pathlib import Path
 
 import pytest
+from conftest import imported_roots
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE_FILES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py"))]
-
-
-def _imported_roots(path: Path) -> set[str]:
-    """Top-level package names imported anywhere in a file (module level or inside functions)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    roots: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            roots.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            roots.add(node.module.split(".")[0])
-    return roots
 
 
 CORE = ("io", "signal", "model", "zeroshot", "data")  # plus the top-level basics
@@ -83,13 +72,13 @@ def test_only_the_app_layer_imports_streamlit() -> None:
         str(path.relative_to(REPO))
         for path in sorted((REPO / "mets_core").rglob("*.py"))
         if REPO / "mets_core" / "app" not in path.parents
-        if "streamlit" in _imported_roots(path)
+        if "streamlit" in imported_roots(path)
     ]
     assert offenders == [], f"streamlit imported outside mets_core/app/: {offenders}"
 
 
 def test_app_layer_is_the_streamlit_glue() -> None:
-    assert "streamlit" in _imported_roots(REPO / "mets_core" / "app" / "ui.py")
+    assert "streamlit" in imported_roots(REPO / "mets_core" / "app" / "ui.py")
 
 
 def test_pages_exist() -> None:
@@ -99,7 +88,7 @@ def test_pages_exist() -> None:
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
 def test_pages_do_no_tensor_work(path: Path) -> None:
     forbidden = {"torch", "transformers", "neurokit2", "wfdb", "safetensors"}
-    found = _imported_roots(path) & forbidden
+    found = imported_roots(path) & forbidden
     assert not found, f"{path.name} imports {sorted(found)}; that logic belongs in mets_core"
 
 

@@ -7,7 +7,6 @@ declared package must be pinned in requirements.txt at a version inside the decl
 
 from __future__ import annotations
 
-import ast
 import importlib.metadata
 import json
 import subprocess
@@ -15,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import imported_roots
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -36,13 +36,7 @@ ALL = [r for r in CORE + sum(EXTRAS.values(), []) if canonicalize_name(r.name) !
 
 def _third_party_imports(path: Path) -> set[str]:
     """Top-level names of non-stdlib modules a file imports (module level or inside functions)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    roots: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            roots.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            roots.add(node.module.split(".")[0])
+    roots = imported_roots(path)
     return {r for r in roots if r not in sys.stdlib_module_names and r != "mets_core"}
 
 

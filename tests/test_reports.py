@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from mets_core.config import METSConfig
 from mets_core.data.phrases import ENGLISH_WORDS, GERMAN, SWEDISH
 from mets_core.data.ptbxl import load_ptbxl_index
 from mets_core.data.ptbxl_labels import load_scp_statements
 from mets_core.data.reports import (
-    DEFAULT_REPORT_TEMPLATE,
     fill_template,
     fold_text,
     generate_report,
@@ -158,9 +158,18 @@ def test_report_for_record_sources(statements):
 
 
 def test_fill_template():
-    assert fill_template(DEFAULT_REPORT_TEMPLATE, "sinus rhythm.") == (
+    assert fill_template(METSConfig().report_template, "sinus rhythm.") == (
         "The report of the ECG is that sinus rhythm."
     )
     assert fill_template("ECG: {report}", "normal ecg.") == "ECG: normal ecg."
     with pytest.raises(LabelInputError, match="no place"):
         fill_template("no placeholder", "x")
+
+
+def test_the_report_prompt_set_wraps_labels_in_the_pretraining_prompt():
+    # One source: the `report` prompt set is the sidecar's pretraining prompt around a label.
+    from mets_core.zeroshot.prompts import load_prompt_set
+
+    expected = (METSConfig().report_template + ".",)
+    for task, templates in load_prompt_set("report").templates.items():
+        assert templates == expected, task

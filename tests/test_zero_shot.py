@@ -115,7 +115,8 @@ def test_lead_importance_matches_masking_one_lead_at_a_time(tiny_model, ecg_12_l
 
 def test_every_task_class_has_a_candidate_text():
     from mets_core.data.ptbxl_labels import TASK_CLASSES
-    from mets_core.zeroshot.labels import TASK_LABELS
+    from mets_core.zeroshot.labels import class_names, task_labels
 
     for task, classes in TASK_CLASSES.items():
-        assert set(classes) == set(TASK_LABELS[task]), task
+        assert set(classes) == set(task_labels()[task]), task
+        assert len(set(class_names(task))) == len(classes), f"{task}: two classes share a name"

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from mets_core.data.ptbxl_index import PTBXLRow
 
 __all__ = [
-    "DEFAULT_REPORT_TEMPLATE",
     "NormalizedReport",
     "ReportSource",
     "fill_template",
@@ -42,7 +41,6 @@ __all__ = [
 ]
 
 ReportSource = Literal["original", "generated", "both"]
-DEFAULT_REPORT_TEMPLATE = "The report of the ECG is that {}"  # METS paper, section 3
 TRUNCATED_REPORT_CHARS = 250  # PTB-XL cuts long reports at 255 characters, mid-word
 
 _FOLD = {"ä": "ae", "ö": "oe", "ü": "ue", "å": "aa", "ß": "ss", "á": "ss", "#": "ue", "é": "e"}
@@ -246,7 +244,7 @@ def fill_template(template: str, report: str) -> str:
         LabelInputError: when the template has no placeholder.
 
     Example:
-        >>> fill_template(DEFAULT_REPORT_TEMPLATE, "sinus rhythm.")
+        >>> fill_template("The report of the ECG is that {}", "sinus rhythm.")
         'The report of the ECG is that sinus rhythm.'
     """
     for marker in ("{report}", "{}"):

@@ -2,8 +2,9 @@
 
 Used by the app's "Explore a dataset" page to walk through failures. The table format is also what
 the page reads back from a `results/*.csv` file: one row per record with `ecg_id`, `true` (class
-codes joined by ";"), `predicted` (one code), `correct`, `report`, and one `p_<code>` column of
-relative probability per class.
+codes joined by ";"), `predicted` (one code), `correct`, `report`, and per class one `cos_<code>`
+column (the cosine: what every AUROC is computed from) and one `p_<code>` column (the probability
+`rank` shows). Tables without `cos_` columns fall back to `p_` for the AUROC.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import confusion_matrix, roc_auc_score
+from sklearn.metrics import confusion_matrix
 
 from mets_core.data import ptbxl
 from mets_core.data.ptbxl_labels import TASK_CLASSES
 from mets_core.errors import DataError
+from mets_core.evaluate.metrics import macro_auroc
 from mets_core.model.load import LoadedModel
 from mets_core.record import ECGRecord
-from mets_core.zeroshot import labels as prompts
+from mets_core.zeroshot.labels import task_labels
 from mets_core.zeroshot.rank import rank
 
 ProgressCallback = Callable[[int, int], None]  # (records done, records total)
@@ -70,8 +72,44 @@ def class_prompts(task: str) -> dict[str, str]:
     """Class code -> candidate text for a PTB-XL task (superclass, subclass, form, rhythm)."""
     if task not in TASK_CLASSES:
         raise DataError(f"Unknown task {task!r}; expected one of {', '.join(TASK_CLASSES)}.")
-    wording = prompts.TASK_LABELS[task]
+    wording = task_labels()[task]
     return {code: wording[code] for code in TASK_CLASSES[task]}  # keys match (test_zero_shot)
+
+
+def predict_rows(
+    model: LoadedModel,
+    root: Path,
+    rows: list[ptbxl.PTBXLRow],
+    task: str,
+    progress: ProgressCallback | None = None,
+) -> pd.DataFrame:
+    """Rank every class of `task` for each record with `rank`'s defaults (the table format above).
+
+    The one path behind every per-record AUROC the project shows: the Explore page's live run
+    and `mets select`'s fold-10 report both call it.
+    """
+    texts = class_prompts(task)
+    code_of = {text: code for code, text in texts.items()}
+    table = []
+    for done, row in enumerate(rows, start=1):
+        ranking = rank(model, ptbxl.read_ptbxl_signal(root, row), list(texts.values()))
+        by_code = {code_of[r.candidate]: r for r in ranking}
+        predicted = code_of[ranking[0].candidate]
+        true = row.labels.get(task, ())
+        table.append(
+            {
+                "ecg_id": row.ecg_id,
+                "true": ";".join(true),
+                "predicted": predicted,
+                "correct": predicted in true,
+                **{f"cos_{code}": by_code[code].cosine for code in texts},  # task class order
+                **{f"p_{code}": by_code[code].probability for code in texts},
+                "report": row.report or "",
+            }
+        )
+        if progress is not None:
+            progress(done, len(rows))
+    return pd.DataFrame(table)
 
 
 def predict_test_split(
@@ -96,34 +134,23 @@ def predict_test_split(
     Raises:
         DataError: a missing or malformed folder, or no labelled test records for the task.
     """
-    texts = class_prompts(task)
+    class_prompts(task)  # refuses an unknown task before reading the folder
     index = ptbxl.load_ptbxl_index(Path(root))
     rows = [row for row in ptbxl.split_rows(index, "test") if row.labels.get(task)]
     rows = rows[: max(1, int(max_records))]
     if not rows:
         raise DataError(f"The test split (fold 10) of {root} has no records labelled for {task}.")
-    code_of = {text: code for code, text in texts.items()}
-    table = []
-    for done, row in enumerate(rows, start=1):
-        record = ptbxl.read_ptbxl_signal(index.root, row)
-        ranking = rank(model, record, list(texts.values()))
-        by_code = {code_of[r.candidate]: r.probability for r in ranking}
-        probabilities = {f"p_{code}": by_code[code] for code in texts}  # task class order
-        predicted = code_of[ranking[0].candidate]
-        true = row.labels[task]
-        table.append(
-            {
-                "ecg_id": row.ecg_id,
-                "true": ";".join(true),
-                "predicted": predicted,
-                "correct": predicted in true,
-                **probabilities,
-                "report": row.report or "",
-            }
-        )
-        if progress is not None:
-            progress(done, len(rows))
-    return pd.DataFrame(table)
+    return predict_rows(model, index.root, rows, task, progress)
+
+
+def cosine_matrix(table: pd.DataFrame, codes: list[str]) -> np.ndarray:
+    """(N, C) cosines of a predictions table in `codes` order."""
+    return table[[f"cos_{code}" for code in codes]].to_numpy(dtype=np.float32)
+
+
+def probability_matrix(table: pd.DataFrame, codes: list[str]) -> np.ndarray:
+    """(N, C) shown probabilities of a predictions table in `codes` order."""
+    return table[[f"p_{code}" for code in codes]].to_numpy(dtype=np.float64)
 
 
 def open_ptbxl_record(root: Path, task: str, ecg_id: object) -> OpenedRecord:
@@ -184,10 +211,11 @@ def compute_metrics(table: pd.DataFrame) -> ExploreMetrics:
         if single
         else np.zeros((len(codes), len(codes)), dtype=int)
     )
-    auroc = {}
-    for code in prob_codes:
-        target = np.array([code in s for s in true_sets])
-        if 0 < target.sum() < len(target):
-            auroc[code] = float(roc_auc_score(target, table[f"p_{code}"].to_numpy()))
+    score_prefix = "cos_" if all(f"cos_{c}" in table.columns for c in prob_codes) else "p_"
+    labels = np.array([[code in s for code in prob_codes] for s in true_sets], dtype=bool)
+    scores = table[[f"{score_prefix}{code}" for code in prob_codes]].to_numpy(dtype=np.float64)
+    auroc = macro_auroc(labels.reshape(len(table), len(prob_codes)), scores, prob_codes)[
+        "per_class"
+    ]
     accuracy = float(np.mean([p in s for p, s in zip(table["predicted"], true_sets, strict=True)]))
     return ExploreMetrics(codes, matrix, len(single), auroc, accuracy)

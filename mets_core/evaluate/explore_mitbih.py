@@ -20,8 +20,8 @@ from mets_core.errors import DataError
 from mets_core.evaluate.explore import OpenedRecord, ProgressCallback
 from mets_core.model.load import LoadedModel
 from mets_core.record import ECGRecord
-from mets_core.zeroshot.labels import MITBIH_BEATS
-from mets_core.zeroshot.prompts import MITBIH_CLASSES
+from mets_core.zeroshot.labels import task_labels
+from mets_core.zeroshot.prompts import MITBIH_CLASSES, MITBIH_TASK
 from mets_core.zeroshot.rank import rank
 
 DEFAULT_BEATS_PER_CLASS = 20  # 100 beats in all: a few minutes on a CPU
@@ -29,7 +29,8 @@ DEFAULT_BEATS_PER_CLASS = 20  # 100 beats in all: a few minutes on a CPU
 
 def beat_prompts() -> dict[str, str]:
     """Beat class code -> candidate text, in `MITBIH_CLASSES` order (e.g. "V" -> "premature...")."""
-    return {code: MITBIH_BEATS[code] for code in MITBIH_CLASSES}
+    wording = task_labels()[MITBIH_TASK]
+    return {code: wording[code] for code in MITBIH_CLASSES}
 
 
 def describe_beat(beat: mitbih.BeatRef, fs_hz: float = 360.0) -> str:

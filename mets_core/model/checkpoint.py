@@ -1,14 +1,17 @@
 """Weights on disk: `<name>.safetensors` (ECG tower, heads, logit scale) + `<name>.json` sidecar.
 
 The sidecar holds the full config (architecture, preprocessing, text model id and revision),
-provenance and the SHA-256 of the tensor file. Loading verifies both; no pickle anywhere.
+provenance, the SHA-256 of the tensor file, and the fold-9 `selection` that `mets select` made
+for serving (the zero-shot template in `config.zero_shot_template`, the temperature that turns
+cosines into calibrated probabilities, and what was compared). Loading verifies the checksum and
+the config; no pickle anywhere.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -29,6 +32,7 @@ class WeightsInfo:
     trained: bool
     provenance: dict = field(default_factory=dict)
     path: str | None = None
+    selection: dict = field(default_factory=dict)  # fold-9 serving choices (`mets select`)
 
 
 def weights_paths(stem: str | Path) -> tuple[Path, Path]:
@@ -48,7 +52,11 @@ def sha256_file(path: Path) -> str:
 
 
 def save_weights(
-    stem: str | Path, state: dict[str, torch.Tensor], config: METSConfig, provenance: dict
+    stem: str | Path,
+    state: dict[str, torch.Tensor],
+    config: METSConfig,
+    provenance: dict,
+    selection: dict | None = None,
 ) -> WeightsInfo:
     """Write the tensor file and its sidecar; return what was written.
 
@@ -57,6 +65,7 @@ def save_weights(
         state: `METSModel.trainable_state_dict()`.
         config: the model's config (saved in full, preprocessing included).
         provenance: training data, split, command, seed, machine, metrics; ``trained`` bool.
+        selection: fold-9 serving choices (see `write_selection`); empty until chosen.
     """
     tensor_path, sidecar_path = weights_paths(stem)
     tensor_path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,13 +75,47 @@ def save_weights(
         "schema_version": SCHEMA_VERSION,
         "config": to_dict(config),
         "provenance": provenance,
+        "selection": selection or {},
         "sha256": sha,
         "tensor_file": tensor_path.name,
     }
     sidecar_path.write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
     return WeightsInfo(
-        tensor_path.stem, sha, bool(provenance.get("trained")), provenance, str(tensor_path)
+        tensor_path.stem,
+        sha,
+        bool(provenance.get("trained")),
+        provenance,
+        str(tensor_path),
+        selection or {},
     )
+
+
+def write_selection(stem: str | Path, zero_shot_template: str, selection: dict) -> None:
+    """Record fold-9 serving choices in an existing sidecar (the tensor file is not touched).
+
+    Args:
+        stem: weights stem.
+        zero_shot_template: the template `rank` will use by default (config.zero_shot_template).
+        selection: what was chosen and from what, e.g. {"zero_shot_template", "criterion",
+            "split": "val", "probability_temperature", "fold9": {...}, "command", "date_utc"}.
+    """
+    _, sidecar_path = weights_paths(stem)
+    config, _, _ = read_weights(stem)  # verifies the checksum and the config first
+    sidecar = _upgrade(json.loads(sidecar_path.read_text()))
+    sidecar["config"] = to_dict(replace(config, zero_shot_template=zero_shot_template))
+    sidecar["selection"] = selection
+    sidecar_path.write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
+
+
+def _upgrade(sidecar: dict) -> dict:
+    """Read older sidecars: schema 1 had a `missing_leads` field that was always "zero"."""
+    if sidecar.get("schema_version") == 1:
+        sidecar = json.loads(json.dumps(sidecar))  # deep copy
+        if sidecar["config"]["preprocess"].pop("missing_leads", "zero") != "zero":
+            raise WeightsError("These weights use a missing-lead policy this METS cannot apply.")
+        sidecar["schema_version"] = SCHEMA_VERSION
+    sidecar.setdefault("selection", {})
+    return sidecar
 
 
 def read_weights(stem: str | Path) -> tuple[METSConfig, dict[str, torch.Tensor], WeightsInfo]:
@@ -93,6 +136,7 @@ def read_weights(stem: str | Path) -> tuple[METSConfig, dict[str, torch.Tensor],
         sidecar = json.loads(sidecar_path.read_text())
     except json.JSONDecodeError as error:
         raise WeightsError(f"The weights sidecar {sidecar_path.name} is not valid JSON.") from error
+    sidecar = _upgrade(sidecar)
     if sidecar.get("schema_version") != SCHEMA_VERSION:
         raise WeightsError(
             f"Weights schema {sidecar.get('schema_version')} is not supported; "
@@ -113,5 +157,6 @@ def read_weights(stem: str | Path) -> tuple[METSConfig, dict[str, torch.Tensor],
         bool(sidecar["provenance"].get("trained")),
         sidecar["provenance"],
         str(tensor_path),
+        sidecar["selection"],
     )
     return config, state, info

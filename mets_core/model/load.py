@@ -62,7 +62,20 @@ class LoadedModel:
 
     @property
     def temperature(self) -> float:
+        """The contrastive temperature learned in training (1 / logit_scale)."""
         return float(1.0 / self.module.scale().item())
+
+    @property
+    def probability_temperature(self) -> float:
+        """The temperature `rank` divides cosines by before the softmax: the one fitted on fold 9
+        (`mets select`) when the sidecar has it, otherwise the learned one (uncalibrated)."""
+        fitted = self.weights.selection.get("probability_temperature")
+        return float(fitted) if fitted else self.temperature
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether `rank`'s probabilities use a temperature fitted on held-out data."""
+        return bool(self.weights.selection.get("probability_temperature"))
 
 
 def load_model(

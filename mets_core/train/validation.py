@@ -14,7 +14,7 @@ from mets_core.model.embed import embed_signals
 from mets_core.model.loss import clip_loss
 from mets_core.model.mets import METSModel
 from mets_core.train.distributed import DistributedContext
-from mets_core.zeroshot.labels import TASK_LABELS
+from mets_core.zeroshot.labels import task_labels
 from mets_core.zeroshot.rank import fill_prompt
 
 VALIDATION_TASKS = ("superclass", "rhythm")  # issue 4: per-epoch fold-9 zero-shot AUROC
@@ -42,7 +42,7 @@ def validate(model: METSModel, val: ValidationSet | None, ctx: DistributedContex
     template = model.config.zero_shot_template
     for task in VALIDATION_TASKS:
         names = val.class_names[task]
-        prompts = [fill_prompt(template, TASK_LABELS[task][name]) for name in names]
+        prompts = [fill_prompt(template, task_labels()[task][name]) for name in names]
         scores = (ecg @ F.normalize(model.encode_text(prompts), dim=-1).t()).cpu().numpy()
         result[f"val_auroc_{task}"] = macro_auroc(val.labels[task], scores, names)["macro_auroc"]
     result["val_auroc"] = float(np.mean([result[f"val_auroc_{t}"] for t in VALIDATION_TASKS]))

@@ -1,103 +1,19 @@
-"""Prompt templates and label sets: plain data, versioned with the package.
+"""The class names a user types, and the candidate presets: read from the versioned prompt sets.
 
-Class codes follow PTB-XL / MERL column names; each maps to the English wording sent to the LM.
-The `description` wording comes from PTB-XL's scp_statements.csv where one exists.
+One source of class wording: `prompt_sets/plain.json` (the bare PTB-XL scp_statements.csv
+descriptions, the words a clinician would type). Evaluation, the fold-9 validation during
+training, the app's presets and its Explore page all read these names from here.
 """
 
 from __future__ import annotations
 
-PROMPT_SET_VERSION = "1"
+from functools import cache
 
-PAPER_PRETRAIN_TEMPLATE = "The report of the ECG is that {}"  # METS section 3.2
-PAPER_ZERO_SHOT_TEMPLATES = {  # METS section 4.2; the rhythm form is the paper's by analogy
-    "diagnostic": "The ECG of {}, a type of diagnostic.",
-    "form": "The ECG of {}, a type of form.",
-    "rhythm": "The ECG of {}, a type of rhythm.",
-}
-DEFAULT_TEMPLATE = "{}"  # plain description; chosen over the paper template on fold 9
+from mets_core.zeroshot.prompts import MITBIH_TASK, PROMPT_TASK_CLASSES, load_prompt_set
 
-SUPERCLASS = {
-    "NORM": "normal ECG",
-    "MI": "myocardial infarction",
-    "STTC": "ST/T change",
-    "CD": "conduction disturbance",
-    "HYP": "hypertrophy",
-}
-SUBCLASS = {
-    "NORM": "normal ECG",
-    "AMI": "anterior myocardial infarction",
-    "IMI": "inferior myocardial infarction",
-    "LMI": "lateral myocardial infarction",
-    "PMI": "posterior myocardial infarction",
-    "LVH": "left ventricular hypertrophy",
-    "RVH": "right ventricular hypertrophy",
-    "SEHYP": "septal hypertrophy",
-    "LAO/LAE": "left atrial overload/enlargement",
-    "RAO/RAE": "right atrial overload/enlargement",
-    "CLBBB": "complete left bundle branch block",
-    "CRBBB": "complete right bundle branch block",
-    "ILBBB": "incomplete left bundle branch block",
-    "IRBBB": "incomplete right bundle branch block",
-    "LAFB/LPFB": "left anterior or posterior fascicular block",
-    "IVCD": "non-specific intraventricular conduction disturbance (block)",
-    "WPW": "Wolff-Parkinson-White syndrome",
-    "AVB": "atrioventricular block",
-    "ISCA": "ischemic ST-T changes in anterior leads",
-    "ISCI": "ischemic ST-T changes in inferior leads",
-    "ISC": "ischemic ST-T changes",
-    "STTC": "non-diagnostic ST-T changes",
-    "NST": "non-specific ST changes",
-}
-FORM = {
-    "NDT": "non-diagnostic T abnormalities",
-    "NST": "non-specific ST changes",
-    "DIG": "digitalis-effect",
-    "LNGQT": "long QT-interval",
-    "ABQRS": "abnormal QRS",
-    "PVC": "ventricular premature complex",
-    "STD": "non-specific ST depression",
-    "VCLVH": "voltage criteria (QRS) for left ventricular hypertrophy",
-    "QWAVE": "Q waves present",
-    "LOWT": "low amplitude T-waves",
-    "NT": "non-specific T-wave changes",
-    "PAC": "atrial premature complex",
-    "LPR": "prolonged PR interval",
-    "INVT": "inverted T-waves",
-    "LVOLT": "low QRS voltages in the frontal and horizontal leads",
-    "HVOLT": "high QRS voltage",
-    "TAB": "T-wave abnormality",
-    "STE": "non-specific ST elevation",
-    "PRC(S)": "premature complex(es)",
-}
-RHYTHM = {
-    "SR": "sinus rhythm",
-    "AFIB": "atrial fibrillation",
-    "STACH": "sinus tachycardia",
-    "SARRH": "sinus arrhythmia",
-    "SBRAD": "sinus bradycardia",
-    "PACE": "normal functioning artificial pacemaker",
-    "SVARR": "supraventricular arrhythmia",
-    "BIGU": "bigeminal pattern",
-    "AFLT": "atrial flutter",
-    "SVTAC": "supraventricular tachycardia",
-    "PSVT": "paroxysmal supraventricular tachycardia",
-    "TRIGU": "trigeminal pattern",
-}
-MITBIH_BEATS = {
-    "N": "normal beat",
-    "L": "left bundle branch block beat",
-    "R": "right bundle branch block beat",
-    "A": "atrial premature beat",
-    "V": "premature ventricular contraction",
-}
-TASK_LABELS: dict[str, dict[str, str]] = {
-    "superclass": SUPERCLASS,
-    "subclass": SUBCLASS,
-    "form": FORM,
-    "rhythm": RHYTHM,
-    "mitbih": MITBIH_BEATS,
-}
-COMMON_DIFFERENTIAL = [
+USER_WORDING_SET = "plain"  # the prompt set whose first description per class is the user's word
+
+COMMON_DIFFERENTIAL = (  # a first list for an unknown tracing: frequent, clinically distinct
     "normal ECG",
     "sinus rhythm",
     "sinus tachycardia",
@@ -113,11 +29,31 @@ COMMON_DIFFERENTIAL = [
     "ventricular premature complex",
     "non-specific ST changes",
     "long QT-interval",
-]
-PRESETS: dict[str, list[str]] = {
-    "Common differential": COMMON_DIFFERENTIAL,
-    "PTB-XL superclass": list(SUPERCLASS.values()),
-    "PTB-XL form": list(FORM.values()),
-    "PTB-XL rhythm": list(RHYTHM.values()),
-    "MIT-BIH beats": list(MITBIH_BEATS.values()),
-}
+)
+
+
+@cache
+def task_labels() -> dict[str, dict[str, str]]:
+    """task -> class code -> the plain class name, e.g. task_labels()["rhythm"]["AFIB"]."""
+    plain = load_prompt_set(USER_WORDING_SET)
+    return {
+        task: {code: plain.labels[task][code][0] for code in codes}
+        for task, codes in PROMPT_TASK_CLASSES.items()
+    }
+
+
+def class_names(task: str) -> list[str]:
+    """The plain names of a task's classes, in the task's class order (TASK_CLASSES)."""
+    labels = task_labels()[task]
+    return [labels[code] for code in PROMPT_TASK_CLASSES[task]]
+
+
+def presets() -> dict[str, list[str]]:
+    """Candidate lists the app offers, by display name."""
+    return {
+        "Common differential": list(COMMON_DIFFERENTIAL),
+        "PTB-XL superclass": class_names("superclass"),
+        "PTB-XL form": class_names("form"),
+        "PTB-XL rhythm": class_names("rhythm"),
+        "MIT-BIH beats": class_names(MITBIH_TASK),
+    }

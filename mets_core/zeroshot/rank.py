@@ -1,8 +1,10 @@
 """Zero-shot scoring: free-text candidates against one ECG (METS section 3.3).
 
-The cosine between the ECG and each candidate prompt is the score; softmax with the learned
-temperature turns cosines into a *relative* ranking over the candidates given, not a probability
-that the patient has the condition.
+The cosine between the ECG and each candidate prompt is the score. A softmax over the candidates
+given turns cosines into probabilities that sum to one over that list: with the temperature fitted
+on fold 9 (`mets select`, stored in the weights sidecar) they are calibrated for choosing one of
+the PTB-XL superclass or rhythm lists; for any list they say "which of these, if one of them",
+never the probability that the patient has a condition.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class RankedCandidate:
     candidate: str
     prompt: str  # the exact text sent to the language model
     cosine: float  # in [-1, 1]
-    probability: float  # softmax over the given candidates at the learned temperature
+    probability: float  # softmax over the given candidates (Ranking.temperature, calibrated?)
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,10 @@ class Ranking:
     notes: tuple[str, ...]
     device: str
     elapsed_s: float
-    temperature: float
+    temperature: float  # the softmax temperature used for `probability`
     weights: WeightsInfo
     uniformity_warning: str | None
+    calibrated: bool = False  # temperature fitted on fold 9 (else the training temperature)
 
     def __iter__(self):
         return iter(self.items)
@@ -71,6 +74,7 @@ class Ranking:
             "device": self.device,
             "elapsed_s": self.elapsed_s,
             "temperature": self.temperature,
+            "calibrated": self.calibrated,
             "uniformity_warning": self.uniformity_warning,
             "weights": {
                 "name": self.weights.name,
@@ -79,6 +83,23 @@ class Ranking:
                 "status": "trained" if self.weights.trained else "random-init",
             },
         }
+
+
+def probability_meaning(ranking: Ranking) -> str:
+    """One sentence on what `RankedCandidate.probability` means for this ranking (app and CLI)."""
+    among = f"over these {len(ranking)} candidates only"
+    if ranking.calibrated:
+        return (
+            f"Probability = softmax(cosine / {ranking.temperature:.3f}) {among}, with the "
+            "temperature fitted on PTB-XL fold 9 so that, for the PTB-XL class lists, the top "
+            "answer's probability matches how often it is right. It answers 'which of these, if "
+            "one of them is right', not 'how likely is this disease'."
+        )
+    return (
+        f"Relative score = softmax(cosine / {ranking.temperature:.3f}) {among}, at the training "
+        "temperature: not calibrated (these weights carry no fold-9 temperature), so it "
+        "overstates confidence. It is not a probability of disease."
+    )
 
 
 def parse_candidates(candidates: list[str] | str) -> list[str]:
@@ -177,7 +198,7 @@ def rank(
     template = template if template is not None else model.config.zero_shot_template
     prepared = preprocess_for_model(record, model.config.preprocess)
     label_emb = build_label_embeddings(model, labels, [template], center=center)
-    scale = float(model.module.scale().item())
+    scale = 1.0 / model.probability_temperature
     cosines, probabilities = score_labels(encode_ecg(model, prepared.windows), label_emb, scale)
     order = np.argsort(-cosines, kind="stable")
     items = tuple(
@@ -192,9 +213,10 @@ def rank(
         notes,
         describe_device(model.device),
         time.perf_counter() - start,
-        1.0 / scale,
+        model.probability_temperature,
         model.weights,
         _uniformity_warning(cosines),
+        model.calibrated,
     )
 
 

@@ -1,0 +1,296 @@
+"""Serve what was measured: the fold-9 choices behind `rank`'s defaults, and the fold-10 numbers
+users get from them.
+
+Everything here goes through `mets_core.rank` with the plain class names a user types
+(`zeroshot.labels`), never through a private scoring path:
+
+1. Fold 9 (selection): every template offered by the shipped prompt sets is tried with the plain
+   names; the one with the best mean macro AUROC over superclass, subclass, form and rhythm
+   becomes `config.zero_shot_template`. With it, one softmax temperature is fitted (negative log
+   likelihood of the reference class, single-label superclass and rhythm records).
+2. Fold 10 (report only): per task, the per-record predictions table of the app's Explore page
+   (`explore.predict_rows`), its macro AUROC from cosines (`metrics.bootstrap_macro_auroc`), and
+   the top answer's calibration before and after.
+
+`mets select --weights W --write` stores the choices in W's sidecar and writes
+`results/serving.json` plus the predictions tables; `tests/test_serving.py` pins that the
+sidecar matches that file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from mets_core.data.pairs import label_matrix
+from mets_core.data.ptbxl import PTBXLRow, load_ptbxl_index, read_ptbxl_signal, split_rows
+from mets_core.data.ptbxl_labels import TASK_CLASSES
+from mets_core.errors import DataError, METSError
+from mets_core.evaluate.explore import (
+    cosine_matrix,
+    predict_rows,
+    probability_matrix,
+)
+from mets_core.evaluate.protocols import protocol_b
+from mets_core.model.checkpoint import write_selection
+from mets_core.model.device import describe_device
+from mets_core.model.load import LoadedModel, load_model
+from mets_core.zeroshot.labels import class_names
+from mets_core.zeroshot.prompts import available_prompt_sets, load_prompt_set
+from mets_core.zeroshot.rank import rank
+
+SERVING_TASKS = ("superclass", "subclass", "form", "rhythm")
+CALIBRATION_TASKS = SERVING_TASKS  # the candidate lists the temperature is fitted on (pooled)
+TEMPERATURE_GRID = np.geomspace(0.002, 2.0, 601)  # searched for the lowest fold-9 NLL
+CALIBRATION_BINS = 10  # equal-width confidence bins for the expected calibration error
+SELECTION_SPLIT = "val"  # fold 9
+REPORT_SPLIT = "test"  # fold 10
+
+
+def candidate_templates() -> list[str]:
+    """Every distinct template of the shipped prompt sets, in file order (the fold-9 choices)."""
+    templates: dict[str, None] = {}
+    for name in available_prompt_sets():
+        for task_templates in load_prompt_set(name).templates.values():
+            templates.update(dict.fromkeys(task_templates))
+    return list(templates)
+
+
+def _all_names() -> list[str]:
+    """The plain names of every serving task, once each (case-insensitive), for one rank call."""
+    names: dict[str, str] = {}
+    for task in SERVING_TASKS:
+        for name in class_names(task):
+            names.setdefault(name.lower(), name)
+    return list(names.values())
+
+
+def split_cosines(
+    model: LoadedModel, root: Path, rows: list[PTBXLRow], templates: list[str]
+) -> dict[str, dict[str, npt.NDArray[np.float32]]]:
+    """Cosines from `rank` for every record, template and task: {template: {task: (N, C)}}.
+
+    Cosines do not depend on which other candidates are ranked with them (no centring), so one
+    `rank` call per record and template covers every task.
+    """
+    names = _all_names()
+    out = {
+        template: {
+            task: np.zeros((len(rows), len(TASK_CLASSES[task])), np.float32)
+            for task in SERVING_TASKS
+        }
+        for template in templates
+    }
+    for i, row in enumerate(rows):
+        record = read_ptbxl_signal(root, row)
+        for template in templates:
+            cosine = {r.candidate: r.cosine for r in rank(model, record, names, template)}
+            for task in SERVING_TASKS:
+                out[template][task][i] = [cosine[n] for n in class_names(task)]
+    return out
+
+
+def single_label(labels: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.bool_], np.ndarray]:
+    """(mask of records with exactly one reference class, that class's index for those)."""
+    mask = labels.sum(axis=1) == 1
+    return mask, labels[mask].argmax(axis=1)
+
+
+def softmax(cosines: np.ndarray, temperature: float) -> np.ndarray:
+    """(N, C) cosines -> (N, C) softmax(cosines / temperature) along the classes."""
+    z = cosines / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(problems: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """The grid temperature with the lowest mean negative log likelihood of the true class.
+
+    Args:
+        problems: (cosines (N, C), true class index (N,)) per candidate list, pooled.
+    """
+    best, best_nll = float(TEMPERATURE_GRID[0]), np.inf
+    for temperature in TEMPERATURE_GRID:
+        nll = np.concatenate(
+            [-np.log(softmax(c, temperature)[np.arange(len(t)), t] + 1e-12) for c, t in problems]
+        ).mean()
+        if nll < best_nll:
+            best, best_nll = float(temperature), nll
+    return best
+
+
+def top1_calibration(probabilities: np.ndarray, truth: np.ndarray) -> dict:
+    """Accuracy of the top answer, its mean shown probability, and the expected calibration error.
+
+    Args:
+        probabilities: (N, C) softmax over the candidates. truth: (N,) true class index.
+    """
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == truth
+    bins = np.minimum((confidence * CALIBRATION_BINS).astype(int), CALIBRATION_BINS - 1)
+    ece = sum(
+        abs(correct[bins == b].mean() - confidence[bins == b].mean()) * (bins == b).mean()
+        for b in range(CALIBRATION_BINS)
+        if (bins == b).any()
+    )
+    return {
+        "n_records": int(len(truth)),
+        "top1_accuracy": float(correct.mean()),
+        "mean_top1_probability": float(confidence.mean()),
+        "expected_calibration_error": float(ece),
+    }
+
+
+def choose(model: LoadedModel, root: Path, rows: list[PTBXLRow]) -> dict:
+    """Fold 9: the served template (best mean macro AUROC) and the fitted temperature."""
+    templates = candidate_templates()
+    cosines = split_cosines(model, root, rows, templates)
+    table = {}
+    for template in templates:
+        per_task = {
+            task: protocol_b(rows, cosines[template][task], task, n_resamples=0)["macro_auroc"]
+            for task in SERVING_TASKS
+        }
+        known = [v for v in per_task.values() if v is not None]  # None: no positive/negative
+        table[template] = per_task | {"mean": float(np.mean(known)) if known else 0.0}
+    chosen = max(templates, key=lambda t: table[t]["mean"])
+    problems = []
+    for task in CALIBRATION_TASKS:
+        mask, truth = single_label(label_matrix(rows, task))
+        problems.append((cosines[chosen][task][mask], truth))
+    temperature = fit_temperature(problems)
+    return {
+        "zero_shot_template": chosen,
+        "probability_temperature": temperature,
+        "split": SELECTION_SPLIT,
+        "n_records": len(rows),
+        "criterion": f"mean fold-9 macro AUROC over {', '.join(SERVING_TASKS)} through "
+        "mets_core.rank with the plain class names",
+        "temperature_criterion": "lowest fold-9 negative log likelihood of the reference class, "
+        f"single-label {' and '.join(CALIBRATION_TASKS)} records, their plain class names",
+        "fold9_macro_auroc": table,
+    }
+
+
+def with_selection(model: LoadedModel, selection: dict) -> LoadedModel:
+    """The same model serving `selection` (as it will after `write_selection` and a reload)."""
+    config = replace(model.config, zero_shot_template=selection["zero_shot_template"])
+    return replace(model, config=config, weights=replace(model.weights, selection=selection))
+
+
+def report(
+    model: LoadedModel, root: Path, rows: list[PTBXLRow], n_bootstrap: int, seed: int
+) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Fold 10 with the model's defaults, exactly as `rank` serves them: AUROC and calibration.
+
+    Returns:
+        (numbers per task, the Explore page's predictions table per task).
+    """
+    numbers, tables = {}, {}
+    for task in SERVING_TASKS:
+        task_rows = [row for row in rows if row.labels.get(task)]  # as protocol B and Explore
+        table = predict_rows(model, root, task_rows, task)
+        codes = list(TASK_CLASSES[task])
+        labels = label_matrix(task_rows, task)
+        cosines = cosine_matrix(table, codes)
+        result = {"macro_auroc": protocol_b(task_rows, cosines, task, n_bootstrap, seed)}
+        if task in CALIBRATION_TASKS:
+            mask, truth = single_label(labels)
+            result["calibration"] = {
+                "served": top1_calibration(probability_matrix(table, codes)[mask], truth),
+                "training_temperature": top1_calibration(
+                    softmax(cosines[mask], model.temperature), truth
+                ),
+            }
+        numbers[task], tables[task] = result, table
+    return numbers, tables
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="mets select", description=__doc__.split("\n")[0])
+    p.add_argument("--weights", default=None, help="weights stem (default: the shipped weights)")
+    p.add_argument("--data", default="../shared/data/ptb-xl", help="PTB-XL folder")
+    p.add_argument("--out", default="results", help="writes serving.json and serving_<task>.csv")
+    p.add_argument("--write", action="store_true", help="store the fold-9 choices in the sidecar")
+    p.add_argument("--n-bootstrap", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--max-records", type=int, default=None, help="first N per split (smoke runs)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Choose on fold 9, report fold 10, write results (and the sidecar with --write)."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    started = time.perf_counter()
+    try:
+        model = load_model(args.weights, args.device)
+        root = Path(args.data)
+        index = load_ptbxl_index(root)
+        val, test = split_rows(index, SELECTION_SPLIT), split_rows(index, REPORT_SPLIT)
+        val, test = val[: args.max_records], test[: args.max_records]
+        if not val or not test:
+            raise DataError(f"{root} has no fold-9 or no fold-10 records.")
+        selection = choose(model, index.root, val)
+        selection |= {
+            "command": "mets select " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        }
+        served = with_selection(model, selection)
+        numbers, tables = report(served, index.root, test, args.n_bootstrap, args.seed)
+    except METSError as error:
+        print(f"mets select: {error}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "weights": {"name": model.weights.name, "sha256": model.weights.sha256},
+        "selection": selection,
+        "fold10": numbers,
+        "machine": describe_device(model.device),
+        "data": str(root),
+        "wall_time_s": round(time.perf_counter() - started, 1),
+    }
+    (out / "serving.json").write_text(json.dumps(payload, indent=2) + "\n")
+    for task, table in tables.items():
+        table.to_csv(out / f"serving_{task}.csv", index=False, float_format="%.5f")
+    if args.write:
+        write_selection(
+            args.weights or model.weights.path, selection["zero_shot_template"], selection
+        )
+    _print_summary(selection, numbers)
+    return 0
+
+
+def _print_summary(selection: dict, numbers: dict) -> None:
+    print(
+        f"served template (fold 9): {selection['zero_shot_template']!r}; "
+        f"probability temperature {selection['probability_temperature']:.4f}"
+    )
+    for task, result in numbers.items():
+        auroc = result["macro_auroc"]
+        value = "n/a" if auroc["macro_auroc"] is None else f"{auroc['macro_auroc']:.3f}"
+        line = f"fold 10 {task:10s} macro AUROC {value} (n={auroc['n_records']})"
+        calibration = result.get("calibration")
+        if calibration:
+            before, after = calibration["training_temperature"], calibration["served"]
+            line += (
+                f"; top-1 right {after['top1_accuracy']:.0%}, shown "
+                f"{before['mean_top1_probability']:.0%} -> {after['mean_top1_probability']:.0%}, "
+                f"ECE {before['expected_calibration_error']:.3f} -> "
+                f"{after['expected_calibration_error']:.3f}"
+            )
+        print(line)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
