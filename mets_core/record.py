@@ -10,6 +10,27 @@ import numpy.typing as npt
 from mets_core.errors import ECGInputError
 from mets_core.leads import STANDARD_12_LEADS
 
+# A lead that varies by less than this over the whole record holds one value: no signal at all
+# (disconnected). Such a lead is noted; a record of only such leads is refused. A lead too small to
+# read (robust range under `signal.quality.FLAT_RANGE_MV`) is flagged "flat" by the quality check.
+CONSTANT_PTP_MV = 1e-3
+
+
+def constant_leads(
+    signal: npt.NDArray[np.floating], names: list[str] | tuple[str, ...]
+) -> list[str]:
+    """Names of the rows of `signal` (L, T) in mV that hold a constant value (see above)."""
+    return [name for name, row in zip(names, signal, strict=True) if np.ptp(row) < CONSTANT_PTP_MV]
+
+
+def constant_leads_note(names: list[str]) -> str | None:
+    """The note for constant leads, or None when there are none."""
+    if len(names) == 1:
+        return f"lead {names[0]} is flat (constant value); it may be disconnected"
+    if names:
+        return f"leads {', '.join(names)} are flat (constant value); they may be disconnected"
+    return None
+
 
 @dataclass(frozen=True)
 class FileMedianBeats:

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from mets_core.config import PreprocessConfig
 from mets_core.errors import ECGInputError
-from mets_core.record import ECGRecord
+from mets_core.record import ECGRecord, constant_leads, constant_leads_note
 from mets_core.signal.clean import FloatArray, clean_ecg, resample_ecg
 
 
@@ -97,7 +97,7 @@ def preprocess_for_model(record: ECGRecord, config: PreprocessConfig) -> Preproc
 
     Example:
         >>> import neurokit2 as nk, numpy as np
-        >>> from mets_core.record import ECGRecord
+        >>> from mets_core.record import ECGRecord, constant_leads, constant_leads_note
         >>> ii = nk.ecg_simulate(duration=10, sampling_rate=500, random_state=0)
         >>> rec = ECGRecord(ii[None].astype(np.float32), 500.0, ("II",))
         >>> preprocess_for_model(rec, PreprocessConfig()).windows.shape
@@ -143,9 +143,8 @@ def _check_usable(record: ECGRecord, config: PreprocessConfig) -> list[str]:
             f"Expected some of the leads {', '.join(config.lead_names)}; this record has "
             f"{', '.join(record.lead_names)}."
         )
-    flat = [
-        n for n, lead in zip(record.lead_names, record.signal, strict=True) if np.ptp(lead) < 1e-6
-    ]
+    flat = constant_leads(record.signal, record.lead_names)
     if len(flat) == record.n_leads:
         raise ECGInputError("Every lead is flat (a constant value): no ECG signal was recorded.")
-    return [f"lead {name} is flat (constant); it may be disconnected" for name in flat]
+    note = constant_leads_note(flat)
+    return [note] if note else []

@@ -16,7 +16,8 @@ from scipy.signal import welch
 from mets_core.leads import STANDARD_12_LEADS
 from mets_core.record import ECGRecord
 
-FLAT_RANGE_MV = 0.05  # robust peak-to-peak (0.5-99.5 percentile) below this: flat
+FLAT_RANGE_MV = 0.05  # robust peak-to-peak (0.5-99.5 percentile) below this: flat (the one
+# definition of a flat lead; a lead of one constant value is `record.constant_leads`)
 SATURATION_RUN_S = 0.03  # a run this long pinned at the lead's max or min: clipped
 NOISE_FROM_HZ = 35.0  # power above this is mostly muscle / electrode noise, not ECG
 NOISE_TOP_HZ = 100.0  # upper edge of the band considered (or Nyquist, if lower)

@@ -22,9 +22,7 @@ from mets_core.leads import (
     inverted_lead_name,
     normalize_lead_name,
 )
-from mets_core.record import ECGRecord, FileMedianBeats
-
-FLAT_PTP_MV = 1e-3  # a lead that varies by less than 1 µV over the whole record is flat
+from mets_core.record import ECGRecord, FileMedianBeats, constant_leads, constant_leads_note
 
 
 @dataclass
@@ -72,23 +70,16 @@ def _rename_note(label: str, standard: str, sign: float) -> list[str]:
     return []
 
 
-def _flat_leads(signal: npt.NDArray[np.float64], names: list[str]) -> list[str]:
-    return [name for name, row in zip(names, signal, strict=True) if np.ptp(row) < FLAT_PTP_MV]
-
-
 def _check_flat(signal: npt.NDArray[np.float64], names: list[str]) -> list[str]:
     """Raise if every lead is flat; return a note per flat lead otherwise."""
-    flat = _flat_leads(signal, names)
+    flat = constant_leads(signal, names)
     if len(flat) == len(names):
         raise ECGInputError(
             f"Every lead is flat (constant value): {', '.join(names)}. The electrodes may have "
             "been disconnected, or the file holds no signal."
         )
-    if len(flat) == 1:
-        return [f"lead {flat[0]} is flat (constant value); it may be disconnected"]
-    if flat:
-        return [f"leads {', '.join(flat)} are flat (constant value); they may be disconnected"]
-    return []
+    note = constant_leads_note(flat)
+    return [note] if note else []
 
 
 def build_median_beats(raw: RawMedianBeats) -> FileMedianBeats:
