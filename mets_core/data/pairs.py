@@ -1,7 +1,7 @@
 """ECG/report pairs as arrays, PTB-XL signal caching and label matrices (training and evaluation).
 
 Signals go through the same `preprocess_for_model` as the app. Reports are turned into the
-pretraining prompt, and each distinct prompt is run through the frozen LM once (see train.py).
+pretraining prompt, and each distinct prompt is run through the frozen LM once (see train/loop.py).
 """
 
 from __future__ import annotations

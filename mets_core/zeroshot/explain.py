@@ -1,6 +1,6 @@
 """Which seconds drove a candidate: occlusion over time, all leads masked one segment at a time.
 
-`zero_shot.lead_importance` answers "which leads"; this answers "which seconds". The model input
+`zeroshot.rank.lead_importance` answers "which leads"; this answers "which seconds". The model input
 (100 Hz, `preprocess_for_model`) is cut into segments of `segment_s`; each segment is set to zero
 in every lead, and the cosine with the candidate is measured again. A record longer than one
 model window averages its window embeddings, so masking a segment changes only its own window's

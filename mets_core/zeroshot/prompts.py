@@ -3,7 +3,7 @@
 A set gives, per task, the templates (each with one ``{}``) and, per class code, one or more
 descriptions. A class is represented by every template x description prompt; its embedding is the
 renormalised mean of their embeddings (CLIP prompt ensembling). Sets are chosen on fold 9 only
-(`mets_core.eval_protocols.select_prompt_set`).
+(`mets_core.evaluate.protocols.select_prompt_set`).
 
 Files: ``paper.json`` (METS templates), ``plain.json`` (bare description), ``report.json`` (the
 pretraining prompt), ``clinician_ensemble.json`` (several phrasings x two templates), and
@@ -37,7 +37,7 @@ class PromptSet:
         templates: task -> templates, each with exactly one ``{}``.
         labels: task -> class code -> descriptions.
         center: subtract the mean class embedding of a task before renormalising (removes what
-            all class prompts share; `zero_shot.build_label_embeddings(center=True)`).
+            all class prompts share; `zeroshot.rank.build_label_embeddings(center=True)`).
     """
 
     name: str
