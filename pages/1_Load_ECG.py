@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mets_core.app import exports, keys, session, ui
+from mets_core.app import exports, keys, session, settings, ui
 from mets_core.app.plotting import plot_ecg_paper
 from mets_core.errors import METSError
 from mets_core.io import examples
@@ -40,9 +40,13 @@ with tab_upload:
     uploads = st.file_uploader(
         "Drop the ECG export here. A WFDB record needs both its .hea and .dat file.",
         accept_multiple_files=True,
-        key=keys.W_UPLOAD,
+        key=session.upload_widget_key(),  # a new key after each upload empties the widget
     )
-    st.caption(f"Read: {SUPPORTED_FORMATS_TEXT}. Files stay in this browser session only.")
+    limit_mb = settings.session_upload_limit_bytes() / 2**20
+    st.caption(
+        f"Read: {SUPPORTED_FORMATS_TEXT}. At most {limit_mb:.0f} MB at a time. Files are read "
+        "once and dropped; only the ECG read from them stays, in this browser session only."
+    )
     fs_hz = st.number_input(
         "Sampling rate in Hz (only for CSV / NPY files that do not state it)",
         min_value=0.0,
@@ -51,19 +55,22 @@ with tab_upload:
         step=50.0,
         key=keys.W_UPLOAD_FS,
     )
-    signature = (fs_hz, *(upload.file_id for upload in uploads or ()))
-    if uploads and signature != session.upload_signature():
-        session.set_upload_signature(signature)  # read each new upload once
-        pairs = [(upload.name, upload.getvalue()) for upload in uploads]
+    if uploads:
+        session.take_upload(uploads, settings.session_upload_limit_bytes())
+        st.rerun()  # draw the emptied uploader; the held bytes are read below
+    held = session.held_upload()
+    signature = (fs_hz, held.number) if held else None
+    if held and signature != session.upload_signature():
+        session.set_upload_signature(signature)  # read each upload once per sampling rate
         try:
-            session.set_record(
-                load_record_from_uploads(pairs, fs_hz=fs_hz or None),
-                "Upload: " + ", ".join(name for name, _ in pairs),
+            session.set_record(  # also drops the held bytes: the record is all that stays
+                load_record_from_uploads(list(held.files), fs_hz=fs_hz or None),
+                "Upload: " + ", ".join(name for name, _ in held.files),
             )
         except METSError as error:
             session.forget_record()  # never keep showing the previous ECG
             session.set_upload_error(str(error))
-    if uploads and session.upload_error():
+    if session.upload_error():
         st.error(session.upload_error())
         st.stop()
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 import mets_core
-from mets_core.app import keys, model_cache, session, ui
+from mets_core.app import keys, model_cache, session, settings, ui
 from mets_core.app.plotting import plot_confusion_matrix
 from mets_core.data.ptbxl_labels import TASK_CLASSES
 from mets_core.errors import METSError
@@ -26,21 +24,28 @@ dataset = st.radio(
     on_change=session.clear_explore,  # ids differ per dataset
 )
 mitbih_mode = dataset == "MIT-BIH"
+# Only folders the operator configured (settings.dataset_roots): users pick a label, never a path.
+roots = {
+    r.label: r for r in settings.dataset_roots(settings.MITBIH if mitbih_mode else settings.PTBXL)
+}
+if not roots:
+    st.info(
+        f"No {dataset} folder is configured on this server. The operator names the folders this "
+        "page may read in METS_PTBXL_ROOTS / METS_MITBIH_ROOTS (see docs/SERVING.md)."
+    )
 if mitbih_mode:
-    root = st.text_input(
-        "Local MIT-BIH Arrhythmia Database folder (with RECORDS and .hea/.dat/.atr files)",
-        value=ui.mitbih_dir_setting(),
+    choice = st.selectbox(
+        "MIT-BIH Arrhythmia Database (folders configured on this server)",
+        list(roots),
         key=keys.W_MITBIH_DIR,
     )
     task = "mitbih"
 else:
-    root = st.text_input(
-        "Local PTB-XL folder (with scp_statements.csv and records100/)",
-        value=ui.data_dir_setting(),
-        key=keys.W_DATA_DIR,
-        placeholder="/data/ptb-xl",
+    choice = st.selectbox(
+        "PTB-XL copy (folders configured on this server)", list(roots), key=keys.W_DATA_DIR
     )
     task = st.selectbox("Task", list(TASK_CLASSES), key=keys.W_TASK)
+root = roots.get(choice) if choice is not None else None
 tab_run, tab_load = st.tabs(["Run zero-shot now", "Load saved predictions (results/)"])
 with tab_run:
     if mitbih_mode:
@@ -55,18 +60,16 @@ with tab_run:
         amount = st.number_input(
             "At most this many test records (fold 10)", 1, 25_000, 100, key=keys.W_MAX_RECORDS
         )
-    if st.button("Run zero-shot", key=keys.W_RUN_SPLIT, disabled=not root):
-        folder, unit = Path(root).expanduser(), "beats" if mitbih_mode else "test records"
-        try:
+    if st.button("Run zero-shot", key=keys.W_RUN_SPLIT, disabled=root is None):
+        unit = "beats" if mitbih_mode else "test records"
+        with ui.dataset_errors_shown(root, dataset):
             with ui.progress(f"Reading the {dataset} annotations…", unit) as report:
                 if mitbih_mode:
-                    table = explore_mitbih.predict_mitbih_beats(model, folder, amount, 0, report)
+                    table = explore_mitbih.predict_mitbih_beats(model, root.path, amount, 0, report)
                 else:
-                    table = explore.predict_test_split(model, folder, task, amount, report)
-        except METSError as error:
-            ui.show_error_and_stop(error)
+                    table = explore.predict_test_split(model, root.path, task, amount, report)
         what = "beats" if mitbih_mode else f"test records, task {task}"
-        session.set_explore(table, f"zero-shot on {root}, {len(table)} {what}")
+        session.set_explore(table, f"zero-shot on {root.label}, {len(table)} {what}")
 with tab_load:
     saved = ui.result_files(".csv")
     if not saved:
@@ -113,11 +116,15 @@ if shown.empty:
     st.stop()
 ecg_id = st.selectbox("Record to open", shown["ecg_id"].tolist(), key=keys.W_OPEN_ID)
 if st.button("Open in the signal view", key=keys.W_OPEN_RECORD, type="primary"):
-    try:
+    if root is None:
+        st.error(f"No {dataset} folder is configured on this server to open records from.")
+        st.stop()
+    with ui.dataset_errors_shown(root, dataset):
         if mitbih_mode:
-            opened = explore_mitbih.open_beat(Path(root).expanduser(), ecg_id)
+            opened = explore_mitbih.open_beat(root.path, ecg_id)
         else:
-            opened = explore.open_ptbxl_record(Path(root).expanduser(), task, ecg_id)
+            opened = explore.open_ptbxl_record(root.path, task, ecg_id)
+    try:
         ranking = mets_core.rank(model, opened.record, list(opened.candidates))
     except METSError as error:
         ui.show_error_and_stop(error)

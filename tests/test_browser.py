@@ -66,7 +66,7 @@ def app_url(tiny_weights: Path) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "METS_WEIGHTS": str(tiny_weights), "METS_DEVICE": "cpu"}
     if PTBXL.is_dir():
-        env["METS_DATA_DIR"] = str(PTBXL)
+        env["METS_PTBXL_ROOTS"] = f"PTB-XL={PTBXL}"  # the Explore page's one configured root
     command = [
         sys.executable,
         "-m",
@@ -77,11 +77,7 @@ def app_url(tiny_weights: Path) -> Iterator[str]:
         str(port),
         "--server.headless",
         "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.fileWatcherType",
-        "none",  # edits elsewhere in the tree must not prompt reruns
-    ]
+    ]  # address 127.0.0.1, no file watcher, viewer toolbar: from .streamlit/config.toml
     server = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -211,4 +207,121 @@ def test_vendor_files_upload_or_are_refused_in_plain_words(
             assert "DOE" not in page.locator("main").inner_text()  # the MUSE name stays hidden
             page.screenshot(path=screenshot_dir / f"6_upload_{number}.png", full_page=True)
             page.close()
+        browser.close()
+
+
+def _load_example(page, title: str) -> None:  # noqa: ANN001
+    from playwright.sync_api import expect
+
+    _go_to(page, "Load ECG", "Load an ECG")
+    page.locator('[data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name=title).click()
+    _wait_idle(page)
+    page.get_by_role("button", name="Load this example").click()
+    expect(page.get_by_role("heading", name=f"Example: {title}")).to_be_visible()
+    _wait_idle(page)
+
+
+def _rank(page, candidates: list[str]) -> None:  # noqa: ANN001
+    from playwright.sync_api import expect
+
+    _go_to(page, "Zero Shot", "Rank candidate diagnoses")
+    box = page.get_by_label("Candidate diagnoses, one per line")
+    box.fill("\n".join(candidates))
+    box.press("Control+Enter")
+    _wait_idle(page)
+    page.get_by_role("button", name="Rank", exact=True).click()
+    expect(page.get_by_text("Top-ranked:")).to_be_visible()
+    _wait_idle(page)
+
+
+def _download_json(page) -> dict:  # noqa: ANN001
+    import json
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download JSON").click()
+    return json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+
+
+OTHER_PAGES = (  # (sidebar label, page heading)
+    ("Explore Dataset", "Explore a dataset and its failures"),
+    ("Model Card", "Model card"),
+    ("Sanity Check", "Sanity check: does the ranking depend on this ECG?"),
+)
+
+
+def test_no_request_leaves_the_machine_and_users_get_no_developer_menu(app_url: str) -> None:
+    from urllib.parse import urlparse
+
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, "--disable-quic"]
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 2000})
+        urls: list[str] = []
+        context.on("request", lambda request: urls.append(request.url))
+        context.on("websocket", lambda socket: urls.append(socket.url))
+        page = context.new_page()
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        expect.set_options(timeout=UI_TIMEOUT_MS)
+        page.goto(app_url)
+        expect(page.get_by_text("METS: zero-shot ECG reading")).to_be_visible()
+        _wait_idle(page)
+        _load_example(page, "Left bundle branch block (PTB-XL 180, 500 Hz)")
+        _go_to(page, "Signal View", "Signal view")
+        expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible()
+        _rank(page, ["left bundle branch block", "normal ECG"])
+        for label, title in OTHER_PAGES:
+            _go_to(page, label, title)
+        page.wait_for_timeout(1500)  # late requests (fonts, favicon) after the last page
+        hosts = {urlparse(url).hostname for url in urls if not url.startswith(("data:", "blob:"))}
+        assert hosts == {"127.0.0.1"}, sorted(u for u in urls if "127.0.0.1" not in u)[:10]
+        icon = page.evaluate("document.querySelector(\"link[rel='shortcut icon']\").href")
+        assert icon.startswith("data:image/svg"), icon[:80]  # inline, not fonts.gstatic.com
+
+        # toolbarMode "viewer": the main menu has no developer items, the "c" shortcut does nothing
+        page.keyboard.press("c")
+        page.wait_for_timeout(500)
+        assert page.get_by_text("Clear caches").count() == 0
+        menu = page.locator('[data-testid="stMainMenu"]')
+        if menu.count():
+            menu.click()
+            page.wait_for_timeout(300)
+        text = page.locator("body").inner_text().lower()
+        assert "clear cache" not in text and "developer options" not in text
+        browser.close()
+
+
+def test_two_sessions_never_see_each_others_record_or_ranking(app_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    sessions = (  # (example title, candidates): each session's own record and candidates
+        ("Normal ECG (PTB-XL 417, 500 Hz)", ["sinus rhythm", "normal ECG"]),
+        ("Atrial fibrillation (PTB-XL 318, 500 Hz)", ["atrial fibrillation", "flutter"]),
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        pages = []
+        for _ in sessions:
+            page = browser.new_context(viewport={"width": 1400, "height": 2000}).new_page()
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            page.goto(app_url)
+            expect(page.get_by_text("METS: zero-shot ECG reading")).to_be_visible()
+            _wait_idle(page)
+            pages.append(page)
+        for page, (title, _) in zip(pages, sessions, strict=True):  # interleaved on purpose
+            _load_example(page, title)
+        for page, (_, candidates) in zip(pages, sessions, strict=True):
+            _rank(page, candidates)
+        for number, (page, (title, candidates)) in enumerate(zip(pages, sessions, strict=True)):
+            other_title, other_candidates = sessions[1 - number]
+            sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+            assert title in sidebar and other_title not in sidebar
+            table = page.locator('[data-testid="stDataFrame"]').first.inner_text()
+            payload = _download_json(page)
+            assert {row["candidate"] for row in payload["ranking"]} == set(candidates)
+            assert not {row["candidate"] for row in payload["ranking"]} & set(other_candidates)
+            assert other_candidates[0] not in table
         browser.close()

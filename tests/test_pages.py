@@ -26,7 +26,8 @@ def _tiny_model_env(monkeypatch: pytest.MonkeyPatch, tiny_weights: Path) -> None
     # The model is cached per (weights, device) for the whole test process, as in the server.
     monkeypatch.setenv("METS_WEIGHTS", str(tiny_weights))
     monkeypatch.setenv("METS_DEVICE", "cpu")
-    monkeypatch.delenv("METS_DATA_DIR", raising=False)
+    for name in ("METS_DATA_DIR", "METS_PTBXL_ROOTS", "METS_MITBIH_ROOTS"):
+        monkeypatch.delenv(name, raising=False)  # Explore offers ../shared/data copies only
 
 
 def _app(page: str = "app.py", **state: object) -> AppTest:
@@ -160,19 +161,21 @@ def test_ranking_exports_carry_record_and_settings(tiny_weights: Path) -> None:
     assert payload["weights"]["trained"] is False
 
 
-def test_explore_bad_folder_shows_an_error(tmp_path: Path) -> None:
+def test_explore_bad_folder_shows_an_error(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("METS_PTBXL_ROOTS", f"Ward copy={tmp_path / 'no-such-folder'}")
     at = _app("pages/4_Explore_Dataset.py").run()
-    at.text_input(key=keys.W_DATA_DIR).input(str(tmp_path / "no-such-folder")).run()
+    assert at.selectbox(key=keys.W_DATA_DIR).value == "Ward copy"  # a configured label, no path
     at.button(key=keys.W_RUN_SPLIT).click().run()
     assert not at.exception
-    assert "no-such-folder" in _texts(at.error)
+    assert "Ward copy" in _texts(at.error)
+    assert str(tmp_path) not in _texts(at.error)  # errors never say which directories exist
 
 
 @pytest.mark.skipif(not PTBXL.is_dir(), reason=f"PTB-XL copy not found at {PTBXL}")
 def test_explore_runs_on_real_test_split_and_opens_a_record() -> None:
     at = _app().run()
     at.switch_page("pages/4_Explore_Dataset.py").run()
-    at.text_input(key=keys.W_DATA_DIR).input(str(PTBXL)).run()
+    assert at.selectbox(key=keys.W_DATA_DIR).value == "PTB-XL"  # default: ../shared/data copy
     at.number_input(key=keys.W_MAX_RECORDS).set_value(4)
     at.button(key=keys.W_RUN_SPLIT).click().run()
     assert not at.exception and not at.error, _texts(at.error)
@@ -193,7 +196,7 @@ def test_explore_mitbih_mode_runs_on_real_beats_and_opens_one() -> None:
     at = _app().run()
     at.switch_page("pages/4_Explore_Dataset.py").run()
     at.radio(key=keys.W_DATASET).set_value("MIT-BIH").run()
-    assert at.text_input(key=keys.W_MITBIH_DIR).value == str(MITBIH)  # default ../shared/data
+    assert at.selectbox(key=keys.W_MITBIH_DIR).value == "MIT-BIH"  # default ../shared/data
     at.number_input(key=keys.W_BEATS_PER_CLASS).set_value(1)
     at.button(key=keys.W_RUN_SPLIT).click().run()
     assert not at.exception and not at.error, _texts(at.error)

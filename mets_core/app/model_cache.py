@@ -1,4 +1,4 @@
-"""The METS model for the app: read METS_WEIGHTS and METS_DEVICE, load once per server process.
+"""The METS model for the app: loaded once per server process for METS_WEIGHTS and METS_DEVICE.
 
 This holds the app's only `st.cache_resource`. The cached model is shared by every user and
 thread, so it is read-only: no `.to()`, no `.train()`, no attributes or per-request caches on it.
@@ -6,27 +6,17 @@ thread, so it is read-only: no `.to()`, no `.train()`, no attributes or per-requ
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from mets_core.app import settings
 from mets_core.errors import METSError
 
 if TYPE_CHECKING:
     from mets_core.model.load import LoadedModel
 
 RANDOM_INIT = "random-init"  # METS_WEIGHTS value for an untrained model (interface demos, tests)
-
-
-def weights_setting() -> str | None:
-    """METS_WEIGHTS: a weights stem or file, "random-init", or None for the shipped default."""
-    return os.environ.get("METS_WEIGHTS") or None
-
-
-def device_setting() -> str:
-    """The compute device from METS_DEVICE ("auto", "cpu", "cuda", "cuda:1"); default "auto"."""
-    return os.environ.get("METS_DEVICE") or "auto"
 
 
 @st.cache_resource(show_spinner="Loading the METS model (once per server process)…")
@@ -48,7 +38,7 @@ def load_model_or_stop() -> LoadedModel:
     (`ui.show_weights_status`).
     """
     try:
-        return _load_model_cached(weights_setting(), device_setting())
+        return _load_model_cached(settings.weights(), settings.device())
     except METSError as error:
         st.error(str(error))
         st.stop()

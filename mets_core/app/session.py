@@ -9,16 +9,21 @@ its widget call go through functions here too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import streamlit as st
+from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mets_core.app import keys, sidebar
 
 if TYPE_CHECKING:
     import pandas as pd
     from streamlit.delta_generator import DeltaGenerator
+    from streamlit.runtime.scriptrunner import ScriptRunContext
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
 
     from mets_core.record import ECGRecord
     from mets_core.zeroshot.explain import TimeImportance
@@ -34,12 +39,21 @@ KEY_SANITY = "mets.sanity"  # (the ranking checked, its sanity.ControlResult lis
 KEY_IMPORTANCE = "mets.importance"  # ({lead: score change}, explain.TimeImportance) of the top
 KEY_UPLOAD_SIGNATURE = "mets.upload_signature"  # (fs_hz, file ids...) of the upload already read
 KEY_UPLOAD_ERROR = "mets.upload_error"  # why the last upload could not be read
+KEY_HELD_UPLOAD = "mets.held_upload"  # HeldUpload: an upload not yet read into a record
+KEY_UPLOAD_GENERATION = "mets.upload_generation"  # int: which uploader widget key is current
 KEY_EXPLORE = "mets.explore"  # per-record predictions table of the explore page
 KEY_EXPLORE_SOURCE = "mets.explore_source"  # where KEY_EXPLORE came from (folder or CSV)
 _KEY_SIDEBAR_SLOT = "mets.sidebar_slot"  # this run's sidebar placeholder for the record in use
 
 # Results that belong to one record: a new record forgets them.
-_RECORD_RESULTS = (KEY_RANKING, KEY_RANKING_SETTINGS, KEY_IMPORTANCE, KEY_SANITY, KEY_UPLOAD_ERROR)
+_RECORD_RESULTS = (
+    KEY_RANKING,
+    KEY_RANKING_SETTINGS,
+    KEY_IMPORTANCE,
+    KEY_SANITY,
+    KEY_UPLOAD_ERROR,
+    KEY_HELD_UPLOAD,  # the upload it was read from: its bytes are not kept once read
+)
 
 
 @dataclass(frozen=True)
@@ -117,6 +131,83 @@ def _redraw_sidebar() -> None:
 
 
 # --- the upload being read (Load page) ---
+
+
+@dataclass(frozen=True)
+class HeldUpload:
+    """The bytes of one upload, kept only until they are read into a record.
+
+    Attributes:
+        files: (file name, bytes) pairs, in the order uploaded.
+        number: counts this session's uploads, so each one is read (at least) once.
+    """
+
+    files: tuple[tuple[str, bytes], ...]
+    number: int
+
+    @property
+    def size(self) -> int:
+        """Bytes held."""
+        return sum(len(data) for _, data in self.files)
+
+
+def upload_widget_key() -> str:
+    """The Load page uploader's widget key; `take_upload` moves it on so the widget empties."""
+    generation = st.session_state.get(KEY_UPLOAD_GENERATION, 0)
+    return keys.W_UPLOAD if generation == 0 else f"{keys.W_UPLOAD}.{generation}"
+
+
+def take_upload(uploads: Sequence[UploadedFile], limit_bytes: int) -> HeldUpload | None:
+    """Move an upload out of Streamlit's upload store into this session, within a byte cap.
+
+    Streamlit keeps every uploaded file's bytes in server memory until the browser session ends.
+    This copies the files' bytes once, drops Streamlit's copies (and any other file this session
+    parked there), and gives the uploader a fresh key so the browser forgets the files too. An
+    upload larger than `limit_bytes` is refused: nothing of it is kept, and `upload_error` says
+    why. The bytes kept here go when the record read from them is set (`set_record`), when
+    another upload replaces them, or when the session ends.
+
+    Args:
+        uploads: what `st.file_uploader(..., accept_multiple_files=True)` returned.
+        limit_bytes: the most upload bytes one session may hold at once.
+
+    Returns:
+        The held upload, or None when it was refused for its size.
+    """
+    ctx = get_script_run_ctx()
+    parked = _parked_upload_bytes(ctx)
+    total = max(sum(upload.size for upload in uploads), parked)
+    held = None
+    if total <= limit_bytes:
+        number = st.session_state.get(KEY_UPLOAD_GENERATION, 0) + 1
+        files = tuple((upload.name, upload.getvalue()) for upload in uploads)
+        held = HeldUpload(files=files, number=number)
+        st.session_state[KEY_HELD_UPLOAD] = held
+    else:
+        st.session_state.pop(KEY_HELD_UPLOAD, None)
+        forget_record()  # never keep showing the previous ECG beside a refusal
+        set_upload_error(
+            f"This upload is {total / 2**20:.1f} MB; one browser session may hold at most "
+            f"{limit_bytes / 2**20:.0f} MB of uploads at a time, so nothing of it was kept. "
+            "Upload one ECG at a time (a 12-lead 10 s record is well under 1 MB)."
+        )
+    if ctx is not None and isinstance(ctx.uploaded_file_mgr, MemoryUploadedFileManager):
+        ctx.uploaded_file_mgr.remove_session_files(ctx.session_id)
+    st.session_state[KEY_UPLOAD_GENERATION] = st.session_state.get(KEY_UPLOAD_GENERATION, 0) + 1
+    return held
+
+
+def _parked_upload_bytes(ctx: ScriptRunContext | None) -> int:
+    """Bytes this session holds in Streamlit's in-memory upload store (0 when unknown)."""
+    if ctx is None or not isinstance(ctx.uploaded_file_mgr, MemoryUploadedFileManager):
+        return 0
+    stored = ctx.uploaded_file_mgr.file_storage.get(ctx.session_id, {})
+    return sum(len(rec.data) for rec in list(stored.values()))
+
+
+def held_upload() -> HeldUpload | None:
+    """The upload not yet read into a record (kept so a typed sampling rate can re-read it)."""
+    return st.session_state.get(KEY_HELD_UPLOAD)
 
 
 def upload_signature() -> tuple[float | str, ...] | None:

@@ -1,14 +1,13 @@
 """Display helpers every page shares: page set-up, links between pages, notes, file facts.
 
 Pages import `ui` for what they show, `session` for what they keep per browser session,
-`model_cache` for the model and `keys` for widget keys. This module also reads the explore page's
-data-folder settings from the environment (METS_DATA_DIR).
+`model_cache` for the model, `settings` for what the operator configured and `keys` for widget
+keys.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,28 +17,29 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from mets_core.app import keys, session, sidebar
-from mets_core.errors import METSError
+from mets_core.app import keys, session, settings, sidebar
+from mets_core.errors import DataError, METSError
 from mets_core.record import ECGRecord
 from mets_core.signal.file_values import file_facts, file_statements
 
 if TYPE_CHECKING:
     from mets_core.model.load import LoadedModel
 
-ICON_ECG = ":material/monitor_heart:"  # Material icons ship with Streamlit; emoji fonts may not
+# The browser-tab icon as inline SVG (a trace on a monitor). Streamlit turns a ":material/...:"
+# page icon into a fonts.gstatic.com URL, so the page would call out of the machine; an SVG
+# string becomes a data: URL. In-page ":material/...:" icons use the font Streamlit serves.
+PAGE_ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">'
+    '<rect x="1.5" y="3.5" width="21" height="15" rx="2" fill="#ffffff" stroke="#1f5f8b"/>'
+    '<path d="M3.5 11h4l1.5-4 2.5 8 2-6 1.2 2H20.5" fill="none" stroke="#c53948" '
+    'stroke-width="1.6" stroke-linejoin="round"/><path d="M8 21h8" stroke="#1f5f8b"/></svg>'
+)
 ICON_WARNING = ":material/warning:"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = settings.REPO_ROOT
 RESULTS_DIR = REPO_ROOT / "results"
-
-
-def data_dir_setting() -> str:
-    """A default dataset folder for the explore page from METS_DATA_DIR ("" when unset)."""
-    return os.environ.get("METS_DATA_DIR", "")
-
-
-def mitbih_dir_setting() -> str:
-    """A default MIT-BIH folder: <METS_DATA_DIR or the repo's ../shared/data>/mit-bih."""
-    return str(Path(data_dir_setting() or REPO_ROOT.parent / "shared" / "data") / "mit-bih")
+# What reading a dataset folder may raise besides METSError when a file in it is not what it
+# should be (random bytes: UnicodeDecodeError; a broken CSV or header: ValueError; no access).
+_DATASET_READ_ERRORS = (METSError, OSError, ValueError, KeyError, IndexError)
 
 
 def page_setup(title: str) -> None:
@@ -50,7 +50,7 @@ def page_setup(title: str) -> None:
     Args:
         title: the page title shown in the browser tab, e.g. "Zero-shot ranking".
     """
-    st.set_page_config(page_title=f"METS · {title}", page_icon=ICON_ECG, layout="wide")
+    st.set_page_config(page_title=f"METS · {title}", page_icon=PAGE_ICON, layout="wide")
     session.set_sidebar_slot(sidebar.draw_sidebar())
 
 
@@ -128,6 +128,29 @@ def show_error_and_stop(error: METSError) -> None:
     """Show a METSError as a clinician-readable message and end this run of the page."""
     st.error(str(error))
     st.stop()
+
+
+@contextmanager
+def dataset_errors_shown(root: settings.DatasetRoot, dataset: str) -> Iterator[None]:
+    """Show a failed read of a configured dataset folder as a plain error naming its label only.
+
+    The folder's path never reaches the page: users pick a label, and the message names that
+    label, so errors cannot tell them which server directories exist. A file inside the folder
+    that is not what it should be (random bytes, a broken CSV) is an error message, not a crash.
+
+    Args:
+        root: the configured folder being read.
+        dataset: its kind in words, e.g. "PTB-XL".
+    """
+    try:
+        yield
+    except _DATASET_READ_ERRORS as error:
+        detail = str(error) if isinstance(error, METSError) else "a file in it could not be read"
+        for path in sorted({str(root.path), str(root.path.resolve())}, key=len, reverse=True):
+            detail = detail.replace(path, f"<{root.label}>")
+        show_error_and_stop(
+            DataError(f"The {dataset} folder “{root.label}” could not be used: {detail}")
+        )
 
 
 def result_files(suffix: str) -> list[Path]:

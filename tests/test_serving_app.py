@@ -1,0 +1,258 @@
+"""Serving the app to a team: config values, operator settings, the upload cap, Explore roots.
+
+The browser-side checks (no request leaves 127.0.0.1, no "Clear caches" for users, two sessions
+never see each other's record) are in tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mets_core.app import keys, session, settings
+from mets_core.io.examples import EXAMPLES_DIR
+
+REPO = Path(__file__).resolve().parents[1]
+LOAD_PAGE = str(REPO / "pages" / "1_Load_ECG.py")
+EXPLORE_PAGE = str(REPO / "pages" / "4_Explore_Dataset.py")
+PAIR = [
+    (f"00417_hr{ext}", (EXAMPLES_DIR / f"00417_hr{ext}").read_bytes()) for ext in (".hea", ".dat")
+]
+
+
+@pytest.fixture(autouse=True)
+def _operator_env(monkeypatch: pytest.MonkeyPatch, tiny_weights: Path) -> None:
+    monkeypatch.setenv("METS_WEIGHTS", str(tiny_weights))
+    monkeypatch.setenv("METS_DEVICE", "cpu")
+    for name in (
+        "METS_DATA_DIR",
+        "METS_PTBXL_ROOTS",
+        "METS_MITBIH_ROOTS",
+        "METS_SESSION_UPLOAD_MB",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _texts(elements) -> str:  # noqa: ANN001 (an AppTest ElementList)
+    return " ".join(str(element.value) for element in elements)
+
+
+# --- .streamlit/config.toml ---
+
+
+EXPECTED_CONFIG = {
+    "server.address": "127.0.0.1",  # loopback only; a proxy in front adds TLS and login
+    "server.fileWatcherType": "none",
+    "server.runOnSave": False,
+    "server.enableXsrfProtection": True,
+    "server.enableCORS": True,
+    "server.maxUploadSize": 50,
+    "server.enableStaticServing": False,
+    "browser.gatherUsageStats": False,
+    "client.toolbarMode": "viewer",  # no "Clear caches" or developer tools for users
+    "client.showErrorDetails": "none",
+}
+
+
+def test_streamlit_reads_the_serving_config() -> None:
+    """Ask Streamlit itself (a misspelt key in config.toml would be silently ignored)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys; from streamlit import config; config.get_config_options();"
+        "print(json.dumps({k: config.get_option(k) for k in json.loads(sys.argv[1])}))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(list(EXPECTED_CONFIG))],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == EXPECTED_CONFIG
+
+
+def test_no_page_asks_for_a_material_favicon() -> None:
+    # A ":material/...:" page icon makes the browser fetch it from fonts.gstatic.com.
+    from mets_core.app import ui
+
+    assert ui.PAGE_ICON.startswith("<svg")
+    for path in [REPO / "app.py", *sorted((REPO / "pages").glob("*.py"))]:
+        assert "page_icon" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    offenders = []
+    files = [
+        REPO / "app.py",
+        *(REPO / "pages").glob("*.py"),
+        *(REPO / "mets_core/app").glob("*.py"),
+    ]
+    for path in sorted(files):
+        if path.name == "settings.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "secrets"}:
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == [], f"read settings through mets_core.app.settings: {offenders}"
+
+
+# --- operator settings ---
+
+
+def test_dataset_roots_are_labelled_and_default_to_the_shared_copy(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("METS_PTBXL_ROOTS", f"Ward A={tmp_path / 'a'}; {tmp_path / 'b'} ;Ward A=/x")
+    roots = settings.dataset_roots(settings.PTBXL)
+    assert [r.label for r in roots] == ["Ward A", "b", "Ward A (2)"]
+    assert roots[0].path == tmp_path / "a"
+    monkeypatch.setenv("METS_DATA_DIR", str(tmp_path))
+    assert settings.dataset_roots(settings.PTBXL)[-1].path == tmp_path
+    shared = settings.SHARED_DATA / "mit-bih"
+    expected = [settings.DatasetRoot("MIT-BIH", shared)] if shared.is_dir() else []
+    assert settings.dataset_roots(settings.MITBIH) == expected
+
+
+def test_session_upload_limit_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert settings.session_upload_limit_bytes() == 50 * 2**20
+    monkeypatch.setenv("METS_SESSION_UPLOAD_MB", "0.5")
+    assert settings.session_upload_limit_bytes() == 2**19
+    monkeypatch.setenv("METS_SESSION_UPLOAD_MB", "lots")
+    assert settings.session_upload_limit_bytes() == 50 * 2**20  # a typo keeps the default
+
+
+# --- the upload cap and release (Load page) ---
+
+
+def _upload(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
+    at.file_uploader(key=keys.W_UPLOAD).set_value(
+        [(name, data, "application/octet-stream") for name, data in files]
+    )
+    return at.run()
+
+
+def test_an_upload_over_the_session_cap_is_refused_and_not_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("METS_SESSION_UPLOAD_MB", "0.01")  # 10 kB; the real pair is 12 kB
+    at = _upload(AppTest.from_file(LOAD_PAGE, default_timeout=30).run(), PAIR)
+    assert not at.exception, at.exception
+    assert "one browser session may hold at most" in _texts(at.error)
+    assert "nothing of it was kept" in _texts(at.error)
+    assert session.KEY_RECORD not in at.session_state
+    assert session.KEY_HELD_UPLOAD not in at.session_state
+
+
+def test_an_upload_is_read_once_then_its_bytes_are_dropped() -> None:
+    at = _upload(AppTest.from_file(LOAD_PAGE, default_timeout=30).run(), PAIR)
+    assert not at.exception and not at.error, _texts(at.error)
+    assert at.session_state[session.KEY_RECORD].n_leads == 12
+    assert session.KEY_HELD_UPLOAD not in at.session_state  # the record is all that stays
+    uploaders = list(at.get("file_uploader"))
+    assert [w.key for w in uploaders] == [f"{keys.W_UPLOAD}.1"]  # a fresh, empty uploader
+    assert not uploaders[0].value
+
+
+def test_a_failed_upload_is_held_for_a_typed_rate_and_dropped_once_read() -> None:
+    rows = "\n".join(f"{i % 7 * 0.1},{i % 5 * 0.1},{i % 3 * 0.1}" for i in range(5000))
+    table = f"I,II,III\n{rows}\n".encode()
+    at = _upload(AppTest.from_file(LOAD_PAGE, default_timeout=30).run(), [("x.csv", table)])
+    assert not at.exception, at.exception
+    assert "sampling rate" in _texts(at.error)
+    assert at.session_state[session.KEY_HELD_UPLOAD].size == len(table)  # kept for a typed rate
+    at.number_input(key=keys.W_UPLOAD_FS).set_value(500.0).run()
+    assert not at.exception and not at.error, _texts(at.error)
+    assert at.session_state[session.KEY_RECORD].fs_hz == 500
+    assert session.KEY_HELD_UPLOAD not in at.session_state
+
+
+def _take_upload_script() -> None:
+    import streamlit as st
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+
+    from mets_core.app import session
+
+    ctx = get_script_run_ctx()
+    store = ctx.uploaded_file_mgr
+    uploads = st.file_uploader("files", accept_multiple_files=True, key=session.upload_widget_key())
+    if uploads:
+        parked = UploadedFileRec(file_id="parked", name="p.bin", type="x", data=b"0" * 3000)
+        store.add_file(ctx.session_id, parked)  # as if sent straight to the upload endpoint
+        held = session.take_upload(uploads, int(st.session_state["limit"]))
+        left = sum(len(f.data) for f in store.file_storage.get(ctx.session_id, {}).values())
+        st.write(f"held {0 if held is None else held.size}; left in Streamlit's store {left}")
+
+
+@pytest.mark.parametrize(("limit", "held"), [(10_000, 2000), (4_000, 0)])
+def test_take_upload_empties_streamlits_store_and_counts_parked_bytes(
+    limit: int, held: int
+) -> None:
+    at = AppTest.from_function(_take_upload_script, default_timeout=30)
+    at.session_state["limit"] = limit
+    at.run()
+    at.file_uploader(key=keys.W_UPLOAD).set_value([("a.bin", b"1" * 2000, "x")]).run()
+    assert not at.exception, at.exception
+    # 2,000 bytes uploaded + 3,000 parked: within 10 kB kept; over 4 kB refused, nothing kept
+    assert [m.value for m in at.markdown] == [f"held {held}; left in Streamlit's store 0"]
+    assert at.session_state[session.KEY_UPLOAD_GENERATION] == 1  # the uploader's key moves on
+
+
+# --- Explore: configured roots only ---
+
+
+def _explore(monkeypatch: pytest.MonkeyPatch, roots: str) -> AppTest:
+    monkeypatch.setenv("METS_PTBXL_ROOTS", roots)
+    return AppTest.from_file(EXPLORE_PAGE, default_timeout=60).run()
+
+
+def test_explore_offers_configured_labels_not_a_path_box(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    at = _explore(monkeypatch, f"Ward A={tmp_path / 'a'};Ward B={tmp_path / 'b'}")
+    assert not at.exception
+    assert not at.text_input, "no typed server path anywhere on the page"
+    assert at.selectbox(key=keys.W_DATA_DIR).options == ["Ward A", "Ward B"]
+    assert str(tmp_path) not in str(at._tree)  # noqa: SLF001 (the whole rendered page)
+
+
+def test_explore_without_configured_roots_says_so(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(settings, "SHARED_DATA", tmp_path)  # no ../shared/data copy either
+    monkeypatch.setattr(
+        settings,
+        "_DEFAULT_ROOT",
+        {k: (label, tmp_path / "none") for k, (label, _) in settings._DEFAULT_ROOT.items()},  # noqa: SLF001
+    )
+    at = AppTest.from_file(EXPLORE_PAGE, default_timeout=60).run()
+    assert not at.exception and not at.error
+    assert "No PTB-XL folder is configured" in _texts(at.info)
+    assert at.button(key=keys.W_RUN_SPLIT).disabled
+
+
+@pytest.mark.parametrize("dataset", ["PTB-XL", "MIT-BIH"])
+def test_explore_random_bytes_in_a_root_is_an_error_naming_only_its_label(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, dataset: str
+) -> None:
+    rng = __import__("random").Random(0)
+    for name in ("scp_statements.csv", "ptbxl_database.csv", "RECORDS", "100.hea", "100.atr"):
+        (tmp_path / name).write_bytes(bytes(rng.randrange(256) for _ in range(4000)))
+    monkeypatch.setenv("METS_MITBIH_ROOTS", f"Beats={tmp_path}")
+    at = _explore(monkeypatch, f"Ward={tmp_path}")
+    if dataset == "MIT-BIH":
+        at.radio(key=keys.W_DATASET).set_value("MIT-BIH").run()
+    at.button(key=keys.W_RUN_SPLIT).click().run()
+    assert not at.exception, at.exception
+    label = "Beats" if dataset == "MIT-BIH" else "Ward"
+    assert f"“{label}” could not be used" in _texts(at.error)
+    assert str(tmp_path) not in _texts(at.error)
