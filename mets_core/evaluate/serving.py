@@ -30,9 +30,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from mets_core.data.pairs import label_matrix
-from mets_core.data.ptbxl import PTBXLRow, load_ptbxl_index, read_ptbxl_signal, split_rows
-from mets_core.data.ptbxl_labels import TASK_CLASSES
+from mets_core.data.pairs import label_matrix, rows_with_reports
+from mets_core.data.ptbxl import (
+    PTBXLIndex,
+    PTBXLRow,
+    load_ptbxl_index,
+    read_ptbxl_signal,
+    split_rows,
+)
+from mets_core.data.ptbxl_labels import TASK_CLASSES, load_scp_statements
 from mets_core.errors import DataError, METSError
 from mets_core.evaluate.explore import (
     cosine_matrix,
@@ -46,6 +52,7 @@ from mets_core.model.load import LoadedModel, load_model
 from mets_core.zeroshot.labels import class_names
 from mets_core.zeroshot.prompts import available_prompt_sets, load_prompt_set
 from mets_core.zeroshot.rank import rank
+from mets_core.zeroshot.vocabulary import CONTROL_WORDS, phrase_similarities, report_phrases
 
 SERVING_TASKS = ("superclass", "subclass", "form", "rhythm")
 CALIBRATION_TASKS = SERVING_TASKS  # the candidate lists the temperature is fitted on (pooled)
@@ -181,6 +188,41 @@ def choose(model: LoadedModel, root: Path, rows: list[PTBXLRow]) -> dict:
     }
 
 
+def choose_vocabulary(model: LoadedModel, index: PTBXLIndex) -> dict:
+    """The training phrases and the known-words threshold (fold 9 against fixed control words).
+
+    Positives: phrases of fold-9 original reports (translated), written by clinicians and devices,
+    that do not occur verbatim in training. Negatives: `vocabulary.CONTROL_WORDS`. The threshold
+    maximises balanced accuracy; the phrases come from the same report source as training.
+    """
+    statements = load_scp_statements(index.root)
+    source = model.weights.provenance.get("report_source", "generated")
+    _, reports = rows_with_reports(split_rows(index, "train"), source, statements)
+    phrases = report_phrases(reports)
+    seen = {p.casefold() for p in phrases}
+    _, held_out = rows_with_reports(split_rows(index, SELECTION_SPLIT), "original", statements)
+    positives = [p for p in report_phrases(held_out) if p.casefold() not in seen]
+    if not phrases or not positives:
+        raise DataError("No training or fold-9 report phrases to place the known-words threshold.")
+    _, pos = phrase_similarities(model, positives, phrases)
+    _, neg = phrase_similarities(model, list(CONTROL_WORDS), phrases)
+    grid = np.round(np.linspace(0.0, 1.0, 201), 3)
+    balanced = [((pos >= t).mean() + (neg < t).mean()) / 2 for t in grid]
+    best = int(np.argmax(balanced))
+    return {
+        "phrases": phrases,
+        "report_source": source,
+        "threshold": float(grid[best]),
+        "balanced_accuracy": float(balanced[best]),
+        "fold9_phrases_known": float((pos >= grid[best]).mean()),
+        "control_words_known": float((neg >= grid[best]).mean()),
+        "n_fold9_phrases": len(positives),
+        "criterion": "highest balanced accuracy between fold-9 original report phrases not seen "
+        "verbatim in training and fixed everyday control words, frozen-LM cosine to the closest "
+        "training phrase",
+    }
+
+
 def with_selection(model: LoadedModel, selection: dict) -> LoadedModel:
     """The same model serving `selection` (as it will after `write_selection` and a reload)."""
     config = replace(model.config, zero_shot_template=selection["zero_shot_template"])
@@ -241,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         if not val or not test:
             raise DataError(f"{root} has no fold-9 or no fold-10 records.")
         selection = choose(model, index.root, val)
+        selection["vocabulary"] = choose_vocabulary(model, index)
         selection |= {
             "command": "mets select " + " ".join(argv if argv is not None else sys.argv[1:]),
             "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -272,9 +315,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_summary(selection: dict, numbers: dict) -> None:
+    vocabulary = selection["vocabulary"]
     print(
         f"served template (fold 9): {selection['zero_shot_template']!r}; "
-        f"probability temperature {selection['probability_temperature']:.4f}"
+        f"probability temperature {selection['probability_temperature']:.4f}; known-words "
+        f"threshold {vocabulary['threshold']:.3f} ({len(vocabulary['phrases'])} training phrases; "
+        f"fold-9 phrases known {vocabulary['fold9_phrases_known']:.0%}, control words known "
+        f"{vocabulary['control_words_known']:.0%})"
     )
     for task, result in numbers.items():
         auroc = result["macro_auroc"]
