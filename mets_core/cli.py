@@ -4,7 +4,6 @@ mets rank RECORD --candidate "atrial fibrillation" --candidate "sinus rhythm" [-
 mets info [--json]
 mets train ...            (see `mets train --help`)
 mets evaluate ...         (see `mets evaluate --help`)
-mets select / mets bank   (fold-9 serving choices; reference bank and abstain thresholds)
 mets download-ptbxl DEST  (needs internet; verifies SHA-256 of every file)
 """
 
@@ -122,7 +121,6 @@ def build_parser() -> argparse.ArgumentParser:
         ("train", "mets_core.train.loop", "pretrain on PTB-XL folds 1-8"),
         ("evaluate", "mets_core.evaluate.run", "both protocols, baselines, every prompt set"),
         ("select", "mets_core.evaluate.serving", "fold-9 serving choices; fold-10 as served"),
-        ("bank", "mets_core.evaluate.reference", "reference bank (folds 1-8), abstain (fold 9)"),
         ("index", "mets_core.index.index_command", "embed an ECG archive into a search index"),
         ("search", "mets_core.index.search_command", "search an index by text or --like FILE"),
     ):
