@@ -111,3 +111,31 @@ def test_two_ddp_processes_end_with_identical_weights(tmp_path, tiny_text_model_
         config=load_model(tmp_path / "out0" / "w", device="cpu").config,
     ).module.trainable_state_dict()
     assert not torch.equal(initial["ecg_projection.weight"], first["ecg_projection.weight"])
+
+
+def test_training_with_every_issue_13_lever_records_them(tmp_path, tiny_text_model_dir):
+    extra = [
+        "--steps",
+        "2",
+        "--augment",
+        "robust",
+        "--phrasings",
+        "3",
+        "--non-ecg-fraction",
+        "0.25",
+    ]
+    assert main(_args(tmp_path, tiny_text_model_dir, *extra)) == 0
+    provenance = load_model(tmp_path / "w", device="cpu").weights.provenance
+    config = provenance["train_config"]
+    assert (config["augment"], config["phrasings"], config["non_ecg_fraction"]) == (
+        "robust",
+        3,
+        0.25,
+    )
+    assert provenance["n_distinct_reports"] > 4 + 10  # 4 synthetic reports, variants, negatives
+
+
+def test_bad_lever_settings_are_refused(tmp_path, tiny_text_model_dir):
+    for extra in (["--augment", "heavy"], ["--non-ecg-fraction", "0.9"], ["--phrasings", "-1"]):
+        with pytest.raises(SystemExit):
+            main(_args(tmp_path, tiny_text_model_dir, "--steps", "1", *extra))

@@ -7,7 +7,7 @@ pretraining prompt, and each distinct prompt is run through the frozen LM once (
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,12 +30,15 @@ class TrainingPairs:
         signals: float32 (N, L, T) preprocessed model windows.
         texts: U distinct prompt texts.
         text_index: (N,) int64, row i's prompt is texts[text_index[i]].
+        variant_index: (N, K) int64 or None: row i's K report renderings (`--phrasings K`),
+            texts[variant_index[i, k]]; column 0 equals text_index. Training draws one per epoch.
     """
 
     ecg_ids: npt.NDArray[np.int64]
     signals: npt.NDArray[np.float32]
     texts: list[str]
     text_index: npt.NDArray[np.int64]
+    variant_index: npt.NDArray[np.int64] | None = None
 
     def __len__(self) -> int:
         return len(self.ecg_ids)
@@ -68,6 +71,59 @@ def build_pairs(
     texts, text_index = pair_texts([fill_template(template, r) for r in reports])
     ids = np.array([row.ecg_id for row in rows], dtype=np.int64)
     return TrainingPairs(ids, signals, texts, text_index)
+
+
+def build_pairs_with_variants(
+    rows: list[PTBXLRow],
+    signals: npt.NDArray[np.float32],
+    variants: list[list[str]],
+    template: str,
+) -> TrainingPairs:
+    """Pairs whose reports come in K renderings each (`variants[i][0]` is the report itself).
+
+    Raises:
+        ValueError: if ids, signals and variants disagree in length or rows differ in K.
+    """
+    if not len(rows) == len(signals) == len(variants):
+        raise ValueError(f"{len(rows)} rows, {len(signals)} signals, {len(variants)} variants")
+    if len({len(v) for v in variants}) > 1:
+        raise ValueError("every record needs the same number of report variants")
+    prompts = [fill_template(template, r) for v in variants for r in v]
+    texts, flat = pair_texts(prompts)
+    variant_index = flat.reshape(len(rows), -1) if rows else np.zeros((0, 1), np.int64)
+    ids = np.array([row.ecg_id for row in rows], dtype=np.int64)
+    return TrainingPairs(ids, signals, texts, variant_index[:, 0].copy(), variant_index)
+
+
+def with_variants(pairs: TrainingPairs, variants: list[list[str]]) -> TrainingPairs:
+    """The same pairs with K final prompt texts per row (`variants[i][0]` should be row i's own).
+
+    Raises:
+        ValueError: if there is not one variant list per row or rows differ in K.
+    """
+    if len(variants) != len(pairs) or len({len(v) for v in variants}) > 1:
+        raise ValueError(f"{len(variants)} variant lists of unequal length for {len(pairs)} rows")
+    texts, flat = pair_texts([text for v in variants for text in v])
+    variant_index = flat.reshape(len(pairs), -1)
+    return replace(
+        pairs, texts=texts, text_index=variant_index[:, 0].copy(), variant_index=variant_index
+    )
+
+
+def add_texts(pairs: TrainingPairs, extra: list[str]) -> tuple[TrainingPairs, np.ndarray]:
+    """Append texts that no record is paired with (e.g. non-ECG negatives' texts).
+
+    Returns:
+        (pairs with `texts` extended by the new distinct ones, index of each `extra` in them).
+    """
+    texts = list(pairs.texts)
+    lookup = {text: i for i, text in enumerate(texts)}
+    for text in extra:
+        if text not in lookup:
+            lookup[text] = len(texts)
+            texts.append(text)
+    index = np.array([lookup[t] for t in extra], dtype=np.int64)
+    return replace(pairs, texts=texts), index
 
 
 _SYNTHETIC_REPORTS = (

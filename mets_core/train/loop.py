@@ -21,14 +21,17 @@ from safetensors.torch import save_file
 from tqdm import tqdm
 
 from mets_core.config import ECGEncoderConfig, METSConfig, TextEncoderConfig
-from mets_core.data.pairs import TrainingPairs, synthetic_pairs
+from mets_core.data.pairs import TrainingPairs, add_texts, synthetic_pairs, with_variants
+from mets_core.data.phrasings import report_variants
+from mets_core.data.reports import fill_template
 from mets_core.model.checkpoint import save_weights
 from mets_core.model.device import autocast_context
 from mets_core.model.loss import clip_loss
 from mets_core.model.mets import METSModel
 from mets_core.model.text_encoder import FrozenTextEncoder
-from mets_core.train.augment import AugmentConfig, augment_batch
+from mets_core.train.augment import AUGMENT_PRESETS, augment_batch
 from mets_core.train.distributed import DistributedContext, setup_distributed
+from mets_core.train.negatives import all_non_ecg_texts, non_ecg_batch
 from mets_core.train.validation import ValidationSet, validate
 
 
@@ -55,6 +58,9 @@ class TrainConfig:
     rank_state_dir: str | None = None  # every rank writes its final parameters here (DDP check)
     select_on: str = "val_auroc_ma3"  # fold-9 criterion: 3-epoch mean of zero-shot AUROC
     decay_epochs: int = 0  # the last N epochs lower the LR by a half cosine to 1 % (0: constant)
+    augment: str = "standard"  # augmentation preset: standard (shipped) | robust (issue 13 sites)
+    phrasings: int = 0  # K > 1: each report in K wordings (itself + K-1), one drawn per epoch
+    non_ecg_fraction: float = 0.0  # fraction of each batch replaced by non-ECG signals + texts
 
 
 def parse_args(argv: list[str] | None) -> TrainConfig:
@@ -76,14 +82,44 @@ def build_model_config(cfg: TrainConfig) -> METSConfig:
     return config
 
 
+# The synthetic reports' sentences as PHRASINGS keys (smoke tests of --phrasings).
+_SYNTHETIC_CANONICAL = {
+    "sinus rhythm": "SR",
+    "normal ECG": "NORM",
+    "atrial fibrillation": "AFIB",
+    "sinus tachycardia": "STACH",
+    "sinus bradycardia": "SBRAD",
+}
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """Refuse settings that cannot work, naming the valid ones."""
+    if cfg.augment not in AUGMENT_PRESETS:
+        raise SystemExit(f"mets train: --augment must be one of {', '.join(AUGMENT_PRESETS)}")
+    if not 0.0 <= cfg.non_ecg_fraction <= 0.5:
+        raise SystemExit("mets train: --non-ecg-fraction must lie in [0, 0.5]")
+    if cfg.phrasings < 0:
+        raise SystemExit("mets train: --phrasings must be 0 (off) or the number of wordings K")
+
+
 def build_data(cfg: TrainConfig, config: METSConfig) -> tuple[TrainingPairs, ValidationSet | None]:
     if cfg.synthetic:
-        return synthetic_pairs(cfg.synthetic, config.preprocess, cfg.seed), None
+        pairs = synthetic_pairs(cfg.synthetic, config.preprocess, cfg.seed)
+        if cfg.phrasings > 1:
+            reports = [pairs.texts[i] for i in pairs.text_index]
+            variants = [
+                report_variants(r, _SYNTHETIC_CANONICAL, cfg.phrasings, cfg.seed, int(i))
+                for r, i in zip(reports, pairs.ecg_ids, strict=True)
+            ]
+            pairs = with_variants(pairs, variants)
+        return pairs, None
     if not cfg.data:
         raise SystemExit("mets train: give --data PTB-XL_FOLDER or --synthetic N")
     from mets_core.train.data import build_train_and_val  # needs the PTB-XL reader
 
-    return build_train_and_val(Path(cfg.data), config, cfg.report_source, cfg.cache_dir)
+    return build_train_and_val(
+        Path(cfg.data), config, cfg.report_source, cfg.cache_dir, cfg.phrasings, cfg.seed
+    )
 
 
 def lr_for_epoch(cfg: TrainConfig, epoch: int) -> float:
@@ -118,29 +154,40 @@ def train_one_epoch(
     cfg: TrainConfig,
     ctx: DistributedContext,
     state: dict,
+    negative_texts: np.ndarray | None = None,
 ) -> float:
     """One pass over this rank's shard; returns the mean loss. Updates state["step"].
 
     `tower` is the (possibly DDP-wrapped) ECG side of `core`; the text head trains through
-    `core.project_text` on cached frozen-LM features, so the LM never runs here.
+    `core.project_text` on cached frozen-LM features, so the LM never runs here. With report
+    variants, each record's text for this epoch is drawn from them; with `negative_texts` (the
+    feature rows of `all_non_ecg_texts()`), a fraction of every batch becomes non-ECG signals.
     """
     generator = torch.Generator().manual_seed(cfg.seed * 1000 + state["epoch"])
     order = torch.randperm(len(pairs), generator=generator)[ctx.rank :: ctx.world_size]
+    text_index = pairs.text_index
+    if pairs.variant_index is not None:  # one wording per record for this epoch
+        k = pairs.variant_index.shape[1]
+        choice = torch.randint(k, (len(pairs),), generator=generator).numpy()
+        text_index = pairs.variant_index[np.arange(len(pairs)), choice]
+    augment = AUGMENT_PRESETS[cfg.augment]
+    fs_hz = core.config.preprocess.fs_hz
     batches = [order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
     batches = [b for b in batches if len(b) > 1]
     losses, start = [], time.perf_counter()
     bar = tqdm(batches, desc=f"epoch {state['epoch']}", disable=ctx.rank != 0, leave=False)
     core.train()
     for batch in bar:
-        x = augment_batch(
-            torch.from_numpy(pairs.signals[batch]),
-            AugmentConfig(),
-            core.config.preprocess.fs_hz,
-            generator,
-        ).to(ctx.device)
+        x = augment_batch(torch.from_numpy(pairs.signals[batch]), augment, fs_hz, generator)
+        rows = torch.from_numpy(text_index[batch])
+        if negative_texts is not None and cfg.non_ecg_fraction > 0:
+            m = max(1, round(cfg.non_ecg_fraction * len(batch)))
+            x[:m], kind = non_ecg_batch(m, x.shape[1], x.shape[2], fs_hz, generator)
+            rows[:m] = torch.from_numpy(negative_texts)[kind]
+        x = x.to(ctx.device)
         with autocast_context(ctx.device):
             ecg = tower(x)
-            text = core.project_text(features[torch.from_numpy(pairs.text_index[batch])])
+            text = core.project_text(features[rows.to(features.device)])
             loss = clip_loss(ecg.float(), text.float(), core.scale())
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -221,10 +268,15 @@ def load_resume_state(path: str, model: METSModel, optimizer) -> dict:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)  # `mets train ...` passes what follows
     cfg = parse_args(argv)
+    check_config(cfg)
     ctx = setup_distributed(cfg.device)
     torch.manual_seed(cfg.seed)
     config = build_model_config(cfg)
     pairs, val = build_data(cfg, config)
+    negative_texts = None
+    if cfg.non_ecg_fraction > 0:
+        prompts = [fill_template(config.report_template, t) for t in all_non_ecg_texts()]
+        pairs, negative_texts = add_texts(pairs, prompts)
     model = METSModel(config, FrozenTextEncoder(config.text)).to(ctx.device)
     lm_start = time.perf_counter()
     features = text_features(model, pairs.texts, ctx.device)
@@ -240,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         for group in optimizer.param_groups:
             group["lr"] = lr_for_epoch(cfg, state["epoch"])
         epoch_start = time.perf_counter()
-        loss = train_one_epoch(tower, model, optimizer, pairs, features, cfg, ctx, state)
+        loss = train_one_epoch(
+            tower, model, optimizer, pairs, features, cfg, ctx, state, negative_texts
+        )
         epoch_s = time.perf_counter() - epoch_start
         metrics = {
             "epoch": state["epoch"],
