@@ -197,3 +197,14 @@ def test_ray_engine_gives_the_local_engines_embeddings(local_ray, archive, tmp_p
     assert all({**a[k], "embedding": 0} == {**b[k], "embedding": 0} for k in a)
     index = open_index(tmp_path / "ray", model)  # the Ray shards are searchable as they are
     assert len(index) == 6 and index.search_like(model, archive / "A0001.hea")[0].cosine > 0.99
+
+
+SHIPPED_INDEX = Path(__file__).resolve().parents[1] / "weights" / "ptbxl_fold10.index"
+
+
+def test_the_shipped_fold10_index_answers_with_labelled_ptbxl_records(shipped):
+    index = open_index(SHIPPED_INDEX, shipped)  # made by the shipped weights, or refused
+    assert len(index) >= 250 and index.manifest.weights_name == shipped.weights.name
+    hits = index.search_text(shipped, "complete left bundle branch block", top=5)
+    assert all(h.dataset == "PTB-XL" and h.ptbxl_strat_fold == 10 for h in hits)
+    assert any("complete left bundle branch block" in h.labels for h in hits)
