@@ -18,7 +18,7 @@ from conftest import SHARED_DATA
 from mets_core.errors import DataError, WeightsError
 from mets_core.index.build import build_index
 from mets_core.index.format import read_columns, shard_paths
-from mets_core.index.search import Filters, cosine_scores, open_index, top_k
+from mets_core.index.search import Filters, cosine_scores, exact_top_k, open_index, top_k
 from mets_core.model.load import load_model
 
 PTBXL = SHARED_DATA / "ptb-xl"
@@ -133,13 +133,19 @@ def test_search_returns_labelled_hits_best_first_and_filters(tmp_path, shipped):
     assert index.search_text(model, "x", filters=Filters(dataset="mit-bih")) == []
 
 
-def test_exact_top_k_over_chunks():
+def test_exact_top_k_over_chunks_matches_brute_force():
     rng = np.random.default_rng(0)
-    matrix = rng.standard_normal((70_000, 8)).astype(np.float16)  # more than one chunk
-    query = rng.standard_normal(8).astype(np.float32)
-    scores = cosine_scores(matrix, query)
-    np.testing.assert_allclose(scores, matrix.astype(np.float32) @ query, rtol=1e-5, atol=1e-4)
-    assert list(top_k(scores, 5)) == list(np.argsort(-scores, kind="stable")[:5])
+    rows = rng.standard_normal((300_000, 16)).astype(np.float32)  # more than one chunk
+    matrix = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float16)
+    query = matrix[124].astype(np.float32)
+    exact = matrix.astype(np.float32) @ query
+    assert np.abs(cosine_scores(matrix, query) - exact).max() < 1e-3
+    allowed = np.arange(len(matrix)) % 3 != 0
+    found, cosines = exact_top_k(matrix, query, 50, allowed)
+    expected = np.flatnonzero(allowed)[np.argsort(-exact[allowed], kind="stable")[:50]]
+    assert list(found) == list(expected) and found[0] == 124
+    np.testing.assert_array_equal(cosines, exact[expected])
+    assert list(top_k(np.array([0.1, 0.3, 0.3, 0.2]), 3)) == [1, 2, 3]
 
 
 @needs_data

@@ -1,15 +1,17 @@
 """Exact cosine search over an index: by text (the model's text tower) or by an example ECG.
 
 The embeddings of every shard are copied once into `embeddings.f16.npy` (N x D float16, 256 MB
-for 1 M x 128) and memory-mapped; a query is one float32 pass over it in chunks, so memory stays
-flat whatever N is. The other columns stay in an Arrow table; filters on labels, dataset and source
-path are Arrow compute masks. Embeddings are stored unit-norm, so the dot product is the cosine
-(up to float16 rounding, |error| < 1e-3).
+for 1 M x 128) and memory-mapped; a query is one float16 pass over it in chunks (memory stays flat
+whatever N is), then an exact float32 re-scoring of the rows that can be in the top k. The other
+columns stay in an Arrow table; filters on labels, dataset and source path are Arrow compute
+masks. Embeddings are stored unit-norm, so the dot product is the cosine (of the float16-rounded
+vectors: within 1e-3 of the float32 embedding's).
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import torch
 
 from mets_core.errors import DataError, LabelInputError
 from mets_core.index.format import (
@@ -32,7 +35,8 @@ from mets_core.index.format import (
 from mets_core.index.pipeline import encode_windows
 from mets_core.model.load import LoadedModel
 
-SCORE_CHUNK_ROWS = 65_536  # rows converted to float32 at a time (16 MB for D = 128)
+SCORE_CHUNK_ROWS = 262_144  # rows per float16 product (64 MB for D = 128)
+COARSE_MARGIN = 2e-3  # > the float16 product's error on unit vectors (< 1e-3)
 HIT_COLUMNS = (
     "record_id",
     "source_path",
@@ -127,13 +131,11 @@ class ECGIndex:
             raise DataError(
                 f"Expected a query of {self.matrix.shape[1]} values; got shape {query.shape}."
             )
-        scores = cosine_scores(self.matrix, query)
-        allowed = self.mask(filters or Filters())
-        if allowed is not None:
-            scores = np.where(allowed, scores, -np.inf)
-        count = min(int(top), int(np.isfinite(scores).sum()))
-        order = top_k(scores, count)
-        return [self._hit(rank, int(i), float(scores[i])) for rank, i in enumerate(order, 1)]
+        rows, cosines = exact_top_k(self.matrix, query, top, self.mask(filters or Filters()))
+        return [
+            self._hit(rank, int(row), float(cosine))
+            for rank, (row, cosine) in enumerate(zip(rows, cosines, strict=True), 1)
+        ]
 
     def mask(self, filters: Filters) -> npt.NDArray[np.bool_] | None:
         """Rows allowed by `filters`, or None when every row is."""
@@ -164,13 +166,43 @@ class ECGIndex:
 
 
 def cosine_scores(matrix: np.ndarray, query: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """(N, D) float16 unit rows . (D,) query -> (N,) float32, SCORE_CHUNK_ROWS rows at a time."""
+    """(N, D) float16 unit rows . (D,) unit query -> (N,) approximate cosines (|error| < 1e-3).
+
+    One float16 matrix-vector product per SCORE_CHUNK_ROWS rows (torch: 5-7x faster on CPU
+    than converting the rows to float32 first); `exact_top_k` re-scores its candidates exactly.
+    """
     scores = np.empty(len(matrix), dtype=np.float32)
-    query = np.asarray(query, dtype=np.float32)
-    for start in range(0, len(matrix), SCORE_CHUNK_ROWS):
-        block = np.asarray(matrix[start : start + SCORE_CHUNK_ROWS], dtype=np.float32)
-        scores[start : start + len(block)] = block @ query
+    vector = torch.from_numpy(np.asarray(query, dtype=np.float32)).half()
+    with warnings.catch_warnings():  # a read-only memmap becomes a tensor that is only read
+        warnings.simplefilter("ignore", UserWarning)
+        for start in range(0, len(matrix), SCORE_CHUNK_ROWS):
+            block = torch.from_numpy(np.asarray(matrix[start : start + SCORE_CHUNK_ROWS]))
+            scores[start : start + len(block)] = (block @ vector).float().numpy()
     return scores
+
+
+def exact_top_k(
+    matrix: np.ndarray,
+    query: npt.NDArray[np.float32],
+    k: int,
+    allowed: npt.NDArray[np.bool_] | None = None,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+    """Rows of the k highest cosines (allowed rows only) and those cosines, highest first.
+
+    Exact: every row within COARSE_MARGIN of the k-th approximate score is re-scored in float32
+    (the float16 product errs by < 1e-3), so no true top-k row can be missed.
+    """
+    coarse = cosine_scores(matrix, query)
+    if allowed is not None:
+        coarse[~allowed] = -np.inf
+    k = min(int(k), int(np.isfinite(coarse).sum()))
+    if k <= 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
+    kth = np.partition(coarse, len(coarse) - k)[len(coarse) - k]
+    candidates = np.flatnonzero(coarse >= kth - COARSE_MARGIN)
+    exact = np.asarray(matrix[candidates], dtype=np.float32) @ np.asarray(query, np.float32)
+    order = top_k(exact, k)
+    return candidates[order], exact[order]
 
 
 def top_k(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.intp]:
