@@ -10,7 +10,6 @@ from mets_core.errors import METSError
 from mets_core.io import examples
 from mets_core.io.load import load_record_from_uploads
 from mets_core.io.readers import SUPPORTED_FORMATS_TEXT
-from mets_core.signal.quality import assess_leads
 
 ui.page_setup("Load ECG")
 st.title("Load an ECG")
@@ -95,10 +94,11 @@ ui.show_patient_fields(record)
 ui.show_file_statements(record)
 
 st.markdown("**Signal quality per lead**")
-st.dataframe(exports.quality_table(assess_leads(record)), hide_index=True, key="quality_table")
+st.dataframe(exports.quality_table(ui.lead_quality(record)), hide_index=True, key="quality_table")
 ui.show_quality_verdict(record, "rankings and measurements of it may be meaningless")
 
-st.plotly_chart(plot_ecg_paper(record, title="Raw signal"), key="preview_plot")
+preview = ui.for_record(record, "preview", lambda: plot_ecg_paper(record, title="Raw signal"))
+st.plotly_chart(preview, key="preview_plot")
 col_view, col_rank = st.columns(2)
 with col_view:
     ui.link_to("pages/3_Signal_View.py", "Open the signal view", ":material/monitor_heart:")

@@ -11,7 +11,6 @@ from mets_core.app import exports, keys, plotting, session, ui
 from mets_core.errors import METSError
 from mets_core.signal import file_values, measurements
 from mets_core.signal.beats import AMPLITUDE_CLEAN_METHOD
-from mets_core.signal.quality import assess_leads
 
 ui.page_setup("Signal view")
 st.title("Signal view")
@@ -33,17 +32,26 @@ powerline_hz = col_mains.radio("Mains Hz", [50, 60], key=keys.W_POWERLINE, horiz
 show_peaks = st.toggle("Mark R-peaks", value=True, key=keys.W_RPEAKS)
 
 peak_lead = "II" if "II" in record.lead_names else record.lead_names[0]
-try:
-    cleaned = replace(
+try:  # what depends only on the record and a setting is computed once per record (ui.for_record)
+    cleaned = ui.for_record(
         record,
-        signal=mets_core.clean_ecg(
-            record.signal,
-            fs_hz=record.fs_hz,
-            powerline_hz=powerline_hz,
-            method=AMPLITUDE_CLEAN_METHOD,
+        f"cleaned/{powerline_hz} Hz",
+        lambda: replace(
+            record,
+            signal=mets_core.clean_ecg(
+                record.signal,
+                fs_hz=record.fs_hz,
+                powerline_hz=powerline_hz,
+                method=AMPLITUDE_CLEAN_METHOD,
+            ),
         ),
     )
-    r_peaks_s = {peak_lead: measurements.find_r_peaks(record, peak_lead)} if show_peaks else None
+    r_peaks_s = None
+    if show_peaks:
+        peaks = ui.for_record(
+            record, f"r-peaks/{peak_lead}", lambda: measurements.find_r_peaks(record, peak_lead)
+        )
+        r_peaks_s = {peak_lead: peaks}
 except METSError as error:
     ui.show_error_and_stop(error)
 
@@ -73,7 +81,9 @@ tab_measure, tab_median, tab_caliper, tab_quality = st.tabs(
 )
 with tab_measure:
     try:
-        result = measurements.measure_intervals(record, lead="II")
+        result = ui.for_record(
+            record, "intervals/II", lambda: measurements.measure_intervals(record, lead="II")
+        )
     except METSError as error:
         ui.show_error_and_stop(error)
     rows = file_values.side_by_side(result, record.file_info)
@@ -88,12 +98,18 @@ with tab_median:
         st.plotly_chart(plotting.plot_file_median_beats(stored), key="file_median_plot")
     else:
         try:
-            medians = measurements.median_beats(record, clean_method=AMPLITUDE_CLEAN_METHOD)
+            medians = ui.for_record(
+                record,
+                "median beats",
+                lambda: measurements.median_beats(record, clean_method=AMPLITUDE_CLEAN_METHOD),
+            )
         except METSError as error:
             ui.show_error_and_stop(error)
         st.plotly_chart(plotting.plot_median_beats(medians, record.fs_hz), key="median_plot")
 
-with tab_caliper:
+
+@st.fragment  # a caliper click reruns only this part, not the whole page
+def _calipers() -> None:
     st.caption(
         "Click a point, then Shift+click a second one (or drag a box): the first and last "
         "selected points are the caliper ends. Reads time, rate and amplitude."
@@ -116,5 +132,11 @@ with tab_caliper:
     else:
         st.info(f"{len(points)} of 2 points selected.")
 
+
+with tab_caliper:
+    _calipers()
+
 with tab_quality:
-    st.dataframe(exports.quality_table(assess_leads(record)), hide_index=True, key="quality_table")
+    st.dataframe(
+        exports.quality_table(ui.lead_quality(record)), hide_index=True, key="quality_table"
+    )

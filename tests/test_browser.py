@@ -301,6 +301,7 @@ def test_two_sessions_never_see_each_others_record_or_ranking(app_url: str) -> N
         ("Normal ECG (PTB-XL 417, 500 Hz)", ["sinus rhythm", "normal ECG"]),
         ("Atrial fibrillation (PTB-XL 318, 500 Hz)", ["atrial fibrillation", "flutter"]),
     )
+    expect.set_options(timeout=UI_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         pages = []

@@ -9,9 +9,9 @@ its widget call go through functions here too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import streamlit as st
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
@@ -39,6 +39,7 @@ KEY_SANITY = "mets.sanity"  # (the ranking checked, its sanity.ControlResult lis
 KEY_IMPORTANCE = "mets.importance"  # ({lead: score change}, explain.TimeImportance) of the top
 KEY_UPLOAD_SIGNATURE = "mets.upload_signature"  # (fs_hz, file ids...) of the upload already read
 KEY_UPLOAD_ERROR = "mets.upload_error"  # why the last upload could not be read
+KEY_DERIVED = "mets.derived"  # (record, {name: value}): what pages computed from the record
 KEY_HELD_UPLOAD = "mets.held_upload"  # HeldUpload: an upload not yet read into a record
 KEY_UPLOAD_GENERATION = "mets.upload_generation"  # int: which uploader widget key is current
 KEY_EXPLORE = "mets.explore"  # per-record predictions table of the explore page
@@ -53,7 +54,9 @@ _RECORD_RESULTS = (
     KEY_SANITY,
     KEY_UPLOAD_ERROR,
     KEY_HELD_UPLOAD,  # the upload it was read from: its bytes are not kept once read
+    KEY_DERIVED,
 )
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ def set_record(record: ECGRecord, label: str, reference: str | None = None) -> N
 def forget_record() -> None:
     """Drop the session's record (e.g. after a failed upload) so no earlier ECG stays on show."""
     st.session_state.pop(KEY_RECORD, None)
+    st.session_state.pop(KEY_DERIVED, None)
     _redraw_sidebar()
 
 
@@ -109,6 +113,32 @@ def record_label() -> str:
 def reference() -> str | None:
     """The dataset's reference report or label for the record in use, or None if unknown."""
     return st.session_state.get(KEY_REFERENCE)
+
+
+def derived(name: str, compute: Callable[[], T]) -> T:
+    """A value computed from the record in use: computed once per record, kept in this session.
+
+    Pages rerun from the top at every click; what depends only on the record (its quality
+    checks, cleaned signal, measurements, preview figure) need not be computed again each time.
+    It is patient data, so it stays in this session (never a cache shared between users) and is
+    dropped with the record (`set_record`, `forget_record`).
+
+    Args:
+        name: what is computed, including every setting it depends on, e.g. "cleaned/50 Hz".
+        compute: makes the value from the record in use (called at most once per record).
+
+    Returns:
+        The value, computed now or earlier for this same record.
+    """
+    current = record()
+    stored = st.session_state.get(KEY_DERIVED)
+    if stored is None or stored[0] is not current:
+        stored = (current, {})
+        st.session_state[KEY_DERIVED] = stored
+    values = stored[1]
+    if name not in values:
+        values[name] = compute()
+    return values[name]
 
 
 # --- the sidebar's "ECG in use" ---

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -24,6 +24,9 @@ from mets_core.signal.file_values import file_facts, file_statements
 
 if TYPE_CHECKING:
     from mets_core.model.load import LoadedModel
+    from mets_core.signal.quality import LeadQuality
+
+T = TypeVar("T")
 
 # The browser-tab icon as inline SVG (a trace on a monitor). Streamlit turns a ":material/...:"
 # page icon into a fonts.gstatic.com URL, so the page would call out of the machine; an SVG
@@ -107,15 +110,38 @@ def show_quality_verdict(record: ECGRecord, consequence: str) -> None:
         record: the ECG in use.
         consequence: what failing means here, e.g. "any ranking of it may be meaningless".
     """
-    from mets_core.signal.quality import assess_leads, record_usable
+    from mets_core.signal.quality import record_usable
 
-    usable, reasons = record_usable(assess_leads(record))
+    usable, reasons = record_usable(lead_quality(record))
     bullets = "".join(f"\n- {reason}" for reason in reasons)
     if not usable:
         message = f"This recording failed its quality checks; {consequence}:{bullets}"
         st.warning(message, icon=ICON_WARNING)
     elif reasons:
         st.info(f"Quality notes:{bullets}")
+
+
+def lead_quality(record: ECGRecord) -> list[LeadQuality]:
+    """Per-lead quality checks of `record`, computed once per record in use (see `for_record`)."""
+    from mets_core.signal.quality import assess_leads
+
+    return for_record(record, "lead quality", lambda: assess_leads(record))
+
+
+def for_record(record: ECGRecord, name: str, compute: Callable[[], T]) -> T:
+    """`compute()`, kept in this session when `record` is the session's record in use.
+
+    Reruns then reuse what depends only on the record (`session.derived`); any other record
+    (a control, a dataset record being opened) is computed afresh.
+
+    Args:
+        record: the ECG the value is computed from.
+        name: the value's name, including every setting it depends on.
+        compute: makes the value.
+    """
+    if record is session.record():
+        return session.derived(name, compute)
+    return compute()
 
 
 def show_notes(notes: Sequence[str], title: str = "Notes") -> None:

@@ -1,0 +1,473 @@
+"""The app under load (issue 16): N real browser sessions press Rank at the same moment.
+
+One `streamlit run app.py` is started on a free 127.0.0.1 port (shipped weights unless
+--weights). One headless Debian Chromium holds N browser contexts (N separate Streamlit
+sessions), driven by asyncio. Each session loads a bundled example on the Load page (or uploads a
+real file with --upload), opens the Zero-shot page and types 5 candidates. When all are ready they
+press Rank together; the benchmark times Rank click -> "Top-ranked:" shown, then clicks
+"Download JSON" and checks that the file arrives and names the session's own candidates.
+
+Measured per N: ranked count, failures, p50 / p95 / max of click -> ranking shown, failed
+downloads, the server's CPU seconds spent in the ranking phase per ranking (utime + stime from
+/proc: unlike wall time, barely moved by other work on a shared machine) and its RSS. With
+--baseline REV the same rounds are run, in the same process run, against git revision REV served
+from a temporary `git worktree` (both servers get the same flags), so ratios compare like with
+like on a machine whose load changes minute to minute. The 1-minute load average before and
+after each round is recorded: a busy machine shows there.
+
+Usage:
+    python benchmarks/load_app.py --sessions 1 5 10 20 [--baseline fef5a4e] [--upload]
+        [--rounds 1] [--out results/load_app.json]
+Nothing leaves 127.0.0.1; the browser and the server stop when it ends, also on error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+EXAMPLES = (  # (example title on the Load page, its 5 candidates): sessions take turns
+    (
+        "Left bundle branch block (PTB-XL 180, 500 Hz)",
+        [
+            "left bundle branch block",
+            "normal ECG",
+            "atrial fibrillation",
+            "sinus tachycardia",
+            "anterior myocardial infarction",
+        ],
+    ),
+    (
+        "Atrial fibrillation (PTB-XL 318, 500 Hz)",
+        [
+            "atrial fibrillation",
+            "sinus rhythm",
+            "atrial flutter",
+            "first degree AV block",
+            "left ventricular hypertrophy",
+        ],
+    ),
+)
+UPLOAD = ROOT.parent / "shared" / "data" / "formats" / "ge-muse-xml" / "egm_muse-sinus.xml"
+START_TIMEOUT_S = 120
+SETUP_CONCURRENCY = 4  # sessions prepared at once (2 CPUs): setup is not what is measured
+
+
+@dataclass
+class SessionResult:
+    """One browser session's outcome in one round."""
+
+    ranked: bool = False
+    rank_s: float | None = None
+    download_ok: bool = False
+    error: str = ""
+    step: str = "start"  # the last step reached, named in the error
+
+
+@dataclass
+class Round:
+    """N sessions pressing Rank together against one server."""
+
+    server: str
+    sessions: int
+    ranked: int = 0
+    failed: int = 0
+    failed_downloads: int = 0
+    p50_s: float | None = None
+    p95_s: float | None = None
+    max_s: float | None = None
+    server_cpu_s_per_ranking: float | None = None
+    server_rss_mb_before: float | None = None
+    server_rss_mb_after: float | None = None
+    load_avg_1min_before: float = 0.0
+    load_avg_1min_after: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _proc_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _proc_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextmanager
+def _served(folder: Path, weights: str | None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` from `folder` on a free loopback port, stopped on exit."""
+    port = _free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(folder)}
+    env.pop("METS_WEIGHTS", None)
+    if weights:
+        env["METS_WEIGHTS"] = weights
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    log = tempfile.TemporaryFile(mode="w+")
+    server = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if server.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"streamlit exited early:\n{log.read()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no answer on {url} in {START_TIMEOUT_S} s") from None
+                time.sleep(0.5)
+        yield url, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@contextmanager
+def _worktree(revision: str) -> Iterator[Path]:
+    """A temporary detached `git worktree` of `revision` (removed afterwards)."""
+    folder = Path(tempfile.mkdtemp(prefix="mets_baseline_"))
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", "--quiet", str(folder), revision],
+        cwd=ROOT,
+        check=True,
+    )
+    try:
+        yield folder
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _wait_idle(page) -> None:  # noqa: ANN001 (a Playwright Page)
+    await page.wait_for_timeout(200)
+    await page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=180_000)
+
+
+async def _go_to(page, label: str, heading: str) -> None:  # noqa: ANN001
+    await page.locator('[data-testid="stSidebarNav"] a', has_text=label).first.click()
+    await page.get_by_role("heading", name=heading, exact=True).wait_for(timeout=180_000)
+    await _wait_idle(page)
+
+
+async def _prepare(page, url: str, number: int, upload: bool, result: SessionResult) -> list[str]:  # noqa: ANN001
+    """Load this session's ECG and type its candidates; return them."""
+    title, candidates = EXAMPLES[number % len(EXAMPLES)]
+    result.step = "open the Load page"
+    await page.goto(f"{url}/Load_ECG")
+    await page.get_by_role("heading", name="Load an ECG").wait_for(timeout=180_000)
+    await _wait_idle(page)
+    result.step = "load the ECG"
+    if upload:
+        await page.get_by_role("tab", name="Upload a file").click()
+        await page.locator('input[type="file"]').set_input_files(str(UPLOAD))
+        await page.get_by_text("Signal quality per lead").wait_for(timeout=180_000)
+    else:
+        await page.locator('[data-testid="stSelectbox"]').first.click()
+        await page.get_by_role("option", name=title).click()
+        await _wait_idle(page)
+        await page.get_by_role("button", name="Load this example").click()
+        await page.get_by_role("heading", name=f"Example: {title}").wait_for(timeout=180_000)
+    await _wait_idle(page)
+    result.step = "open the Zero-shot page"
+    await _go_to(page, "Zero Shot", "Rank candidate diagnoses")
+    result.step = "type the candidates"
+    box = page.get_by_label("Candidate diagnoses, one per line")
+    await box.fill("\n".join(candidates))
+    await box.press("Control+Enter")
+    await _wait_idle(page)
+    return candidates
+
+
+class _Countdown:
+    """Set once `count` sessions have called `done` (asyncio.Barrier needs Python 3.11)."""
+
+    def __init__(self, count: int) -> None:
+        self.left, self.event = count, asyncio.Event()
+        if count == 0:
+            self.event.set()
+
+    def done(self) -> None:
+        self.left -= 1
+        if self.left <= 0:
+            self.event.set()
+
+
+@dataclass
+class _Signals:
+    """What the sessions of one round wait for and report."""
+
+    gate: asyncio.Semaphore  # bounds how many sessions are being prepared at once
+    ready: _Countdown  # sessions prepared (or failed)
+    go: asyncio.Event  # press Rank now
+    shown: _Countdown  # sessions whose ranking is shown (or failed)
+    download_go: asyncio.Event  # click Download JSON now
+
+
+async def _session(
+    browser,  # noqa: ANN001 (a Playwright Browser)
+    url: str,
+    number: int,
+    upload: bool,
+    signals: _Signals,
+    result: SessionResult,
+) -> None:
+    context = await browser.new_context(
+        viewport={"width": 1400, "height": 1600}, accept_downloads=True
+    )
+    context.set_default_timeout(180_000)
+    page = await context.new_page()
+    try:
+        try:
+            async with signals.gate:
+                candidates = await _prepare(page, url, number, upload, result)
+        except BaseException:
+            signals.shown.done()  # a session that failed setup does not hold up the others
+            raise
+        finally:
+            signals.ready.done()
+        go, shown, download_go = signals.go, signals.shown, signals.download_go
+        await go.wait()
+        result.step = "rank"
+        start = time.perf_counter()
+        try:
+            await page.get_by_role("button", name="Rank", exact=True).click()
+            await page.get_by_text("Top-ranked:").wait_for(timeout=180_000)
+            result.rank_s = time.perf_counter() - start
+            result.ranked = True
+            await _wait_idle(page)
+        finally:
+            shown.done()
+        await download_go.wait()  # downloads after every session ranked: CPU counted apart
+        result.step = "download the JSON export"
+        async with page.expect_download(timeout=60_000) as download_info:
+            await page.get_by_role("button", name="Download JSON").click()
+        download = await download_info.value
+        failure = await download.failure()
+        if failure:
+            result.error = f"download failed: {failure}"
+            return
+        payload = json.loads(Path(await download.path()).read_text(encoding="utf-8"))
+        result.download_ok = {row["candidate"] for row in payload["ranking"]} == set(candidates)
+        if not result.download_ok:
+            result.error = "the JSON export holds another session's candidates"
+    except Exception as error:  # noqa: BLE001 (a benchmark counts every failure, and goes on)
+        first_line = str(error).splitlines()[0][:160] if str(error) else ""
+        result.error = f"{result.step}: {type(error).__name__}: {first_line}"
+    finally:
+        await context.close()
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
+
+
+async def _round(browser, url: str, pid: int, label: str, n: int, upload: bool) -> Round:  # noqa: ANN001
+    found = Round(server=label, sessions=n, load_avg_1min_before=os.getloadavg()[0])
+    results = [SessionResult() for _ in range(n)]
+    signals = _Signals(
+        gate=asyncio.Semaphore(SETUP_CONCURRENCY),
+        ready=_Countdown(n),
+        go=asyncio.Event(),
+        shown=_Countdown(n),
+        download_go=asyncio.Event(),
+    )
+    tasks = [
+        asyncio.create_task(_session(browser, url, i, upload, signals, results[i]))
+        for i in range(n)
+    ]
+    await signals.ready.event.wait()
+    await asyncio.sleep(1.0)  # let the last setup rerun finish on the server
+    found.server_rss_mb_before = round(_proc_rss_mb(pid), 1)
+    cpu_before = _proc_cpu_s(pid)
+    signals.go.set()
+    await signals.shown.event.wait()
+    cpu_ranking = _proc_cpu_s(pid) - cpu_before
+    signals.download_go.set()
+    await asyncio.gather(*tasks)
+    times = [r.rank_s for r in results if r.ranked and r.rank_s is not None]
+    if times:
+        found.server_cpu_s_per_ranking = round(cpu_ranking / len(times), 3)
+        found.p50_s = round(statistics.median(times), 3)
+        found.p95_s = round(_percentile(times, 0.95), 3)
+        found.max_s = round(max(times), 3)
+    found.ranked = len(times)
+    found.failed = n - len(times)
+    found.failed_downloads = sum(r.ranked and not r.download_ok for r in results)
+    found.errors = sorted({r.error for r in results if r.error})
+    found.server_rss_mb_after = round(_proc_rss_mb(pid), 1)
+    found.load_avg_1min_after = os.getloadavg()[0]
+    return found
+
+
+async def _run_all(
+    servers: list[tuple[str, str, int]], counts: list[int], rounds: int, upload: bool
+) -> list[Round]:
+    from playwright.async_api import async_playwright
+
+    found: list[Round] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for label, url, pid in servers:  # warm-up: model load, first page imports
+                await _round(browser, url, pid, label, 1, upload)
+            for _ in range(rounds):
+                for n in counts:
+                    for label, url, pid in servers:  # alternate servers at each N
+                        result = await _round(browser, url, pid, label, n, upload)
+                        found.append(result)
+                        print(json.dumps(asdict(result)), flush=True)
+        finally:
+            await browser.close()
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10, 20])
+    parser.add_argument("--rounds", type=int, default=1, help="repeat every N this many times")
+    parser.add_argument("--baseline", help="git revision to serve beside the measured one")
+    parser.add_argument(
+        "--revision",
+        help="serve this git revision instead of the working tree (edits elsewhere "
+        "in a shared tree then cannot change what is measured)",
+    )
+    parser.add_argument("--upload", action="store_true", help=f"upload {UPLOAD.name} instead")
+    parser.add_argument("--weights", help="METS_WEIGHTS for both servers (default: shipped)")
+    parser.add_argument("--out", default=str(ROOT / "results" / "load_app.json"))
+    parser.add_argument(
+        "--attach",
+        nargs=2,
+        metavar=("URL", "PID"),
+        help="use a server already running on 127.0.0.1 (e.g. one under a profiler)",
+    )
+    args = parser.parse_args()
+    if max(args.sessions) > 50:
+        parser.error("at most 50 sessions: this is a 127.0.0.1 benchmark, not a load generator")
+
+    with ExitStack() as stack:
+        servers = []
+        if args.attach:
+            if not args.attach[0].startswith("http://127.0.0.1:"):
+                parser.error("--attach takes a http://127.0.0.1:PORT server only")
+            servers.append(("attached", args.attach[0], int(args.attach[1])))
+        elif args.revision:
+            folder = stack.enter_context(_worktree(args.revision))
+            url, server = stack.enter_context(_served(folder, args.weights))
+            servers.append((f"revision {args.revision}", url, server.pid))
+        else:
+            url, server = stack.enter_context(_served(ROOT, args.weights))
+            servers.append(("working tree", url, server.pid))
+        if args.baseline:
+            folder = stack.enter_context(_worktree(args.baseline))
+            url, server = stack.enter_context(_served(folder, args.weights))
+            servers.append((f"baseline {args.baseline}", url, server.pid))
+        started = time.time()
+        rounds = asyncio.run(_run_all(servers, args.sessions, args.rounds, args.upload))
+    result = {
+        "command": "python benchmarks/load_app.py " + " ".join(sys.argv[1:]),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "source": f"upload {UPLOAD.name}" if args.upload else "bundled examples",
+        "revision": _git_revision(),
+        "duration_s": round(time.time() - started, 1),
+        "rounds": [asdict(r) for r in rounds],
+        "note": "server and browsers share this machine; load_avg_1min shows other work on it",
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    _print_table(rounds)
+
+
+def _git_revision() -> str:
+    out = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return out.stdout.strip()
+
+
+def _print_table(rounds: list[Round]) -> None:
+    print(
+        f"{'server':22s} {'N':>3s} {'ranked':>7s} {'p50 s':>6s} {'p95 s':>6s} {'dl fail':>7s} "
+        f"{'cpu s/rank':>10s} {'RSS MB':>13s} {'load':>9s}"
+    )
+    for r in rounds:
+        print(
+            f"{r.server[:22]:22s} {r.sessions:3d} {r.ranked:3d}/{r.sessions:<3d} "
+            f"{r.p50_s or 0:6.2f} {r.p95_s or 0:6.2f} {r.failed_downloads:7d} "
+            f"{r.server_cpu_s_per_ranking or 0:10.3f} "
+            f"{r.server_rss_mb_before or 0:6.0f}>{r.server_rss_mb_after or 0:<6.0f} "
+            f"{r.load_avg_1min_before:4.1f}>{r.load_avg_1min_after:<4.1f}"
+        )
+        for error in r.errors:
+            print(f"    {error}")
+
+
+if __name__ == "__main__":
+    main()
