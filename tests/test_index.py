@@ -214,3 +214,41 @@ def test_the_shipped_fold10_index_answers_with_labelled_ptbxl_records(shipped):
     hits = index.search_text(shipped, "complete left bundle branch block", top=5)
     assert all(h.dataset == "PTB-XL" and h.ptbxl_strat_fold == 10 for h in hits)
     assert any("complete left bundle branch block" in h.labels for h in hits)
+
+
+@pytest.fixture
+def search_page(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    for name in ("METS_DATA_DIR", "METS_PTBXL_ROOTS", "METS_MITBIH_ROOTS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("METS_DEVICE", "cpu")
+    page = Path(__file__).resolve().parents[1] / "pages" / "7_Search.py"
+    return AppTest.from_file(str(page), default_timeout=60)
+
+
+@needs_data
+def test_search_page_lists_labelled_hits_and_opens_one(search_page, monkeypatch):
+    from mets_core.app import keys, session
+
+    monkeypatch.setenv("METS_WEIGHTS", str(SHIPPED_INDEX.parent / "mets_resnet18"))
+    at = search_page.run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert len(table) == 10 and table["labels"].str.len().gt(0).all()
+    at.text_input(key=keys.W_SEARCH_TEXT).set_value("atrial fibrillation").run()
+    assert not at.exception and not at.error
+    first = at.dataframe[0].value["PTB-XL ecg_id"].iloc[0]
+    at.button(key=keys.W_SEARCH_OPEN).click().run()
+    assert not at.exception and not at.error
+    assert at.session_state[session.KEY_RECORD].n_leads == 12
+    assert f"ecg_id {first}" in at.session_state[session.KEY_RECORD_LABEL]
+
+
+def test_search_page_with_other_weights_says_why_without_failing(
+    search_page, monkeypatch, tiny_weights
+):
+    monkeypatch.setenv("METS_WEIGHTS", str(tiny_weights))
+    at = search_page.run()
+    assert not at.exception and not at.error
+    assert "made with the weights mets_resnet18" in " ".join(w.value for w in at.warning)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -35,6 +36,7 @@ from mets_core.index.format import (
 from mets_core.index.pipeline import encode_windows
 from mets_core.model.load import LoadedModel
 
+BUNDLED_INDEX = Path(__file__).resolve().parents[2] / "weights" / "ptbxl_fold10.index"  # 255 rows
 SCORE_CHUNK_ROWS = 262_144  # rows per float16 product (64 MB for D = 128)
 COARSE_MARGIN = 2e-3  # > the float16 product's error on unit vectors (< 1e-3)
 HIT_COLUMNS = (
@@ -163,6 +165,20 @@ class ECGIndex:
     def _hit(self, rank: int, row: int, cosine: float) -> Hit:
         values = {name: self.meta[name][row].as_py() for name in HIT_COLUMNS}
         return Hit(rank, cosine, **{**values, "labels": tuple(values["labels"] or ())})
+
+
+def hits_table(hits: list[Hit]) -> pd.DataFrame:
+    """Hits as a table for display: rank, cosine (3 decimals), record, labels, report."""
+    return pd.DataFrame(
+        {
+            "rank": [h.rank for h in hits],
+            "cosine": [round(h.cosine, 3) for h in hits],
+            "record": [h.record_id for h in hits],
+            "PTB-XL ecg_id": [h.ptbxl_ecg_id for h in hits],
+            "labels": ["; ".join(h.labels) for h in hits],
+            "report": [h.report or "" for h in hits],
+        }
+    )
 
 
 def cosine_scores(matrix: np.ndarray, query: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
