@@ -9,7 +9,10 @@ press Rank together; the benchmark times Rank click -> "Top-ranked:" shown, then
 
 Measured per N: ranked count, failures, p50 / p95 / max of click -> ranking shown, failed
 downloads, the server's CPU seconds spent in the ranking phase per ranking (utime + stime from
-/proc: unlike wall time, barely moved by other work on a shared machine) and its RSS. With
+/proc: unlike wall time, barely moved by other work on a shared machine) and its RSS; over the
+same window the browsers' CPU seconds per ranking, how busy the whole machine was and how many
+CPU seconds went to processes that are not this benchmark's (colleagues' jobs on a shared box).
+With --sequential K, K sessions then run one after another and the server's RSS is tracked. With
 --baseline REV the same rounds are run, in the same process run, against git revision REV served
 from a temporary `git worktree` (both servers get the same flags), so ratios compare like with
 like on a machine whose load changes minute to minute. The 1-minute load average before and
@@ -104,6 +107,10 @@ class Round:
     p95_s: float | None = None
     max_s: float | None = None
     server_cpu_s_per_ranking: float | None = None
+    browsers_cpu_s_per_ranking: float | None = None  # Chromium + Playwright, same window
+    ranking_window_s: float | None = None  # Rank pressed -> every ranking shown
+    machine_busy_share: float | None = None  # of all CPUs over that window, by anyone
+    others_cpu_s: float | None = None  # CPU time of processes that are neither of the above
     server_rss_mb_before: float | None = None
     server_rss_mb_after: float | None = None
     load_avg_1min_before: float = 0.0
@@ -120,6 +127,53 @@ def _free_port() -> int:
 def _proc_cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _children(pid: int) -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            tree.setdefault(parent, []).append(int(entry.name))
+    return tree
+
+
+def _tree_cpu_s(root: int, skip: set[int]) -> float:
+    """CPU seconds of every live process below `root` (not `root`), leaving out `skip` subtrees."""
+    tree = _children(root)
+    total, todo = 0.0, list(tree.get(root, []))
+    while todo:
+        pid = todo.pop()
+        if pid in skip:
+            continue
+        try:
+            total += _proc_cpu_s(pid)
+        except (OSError, IndexError, ValueError):
+            continue
+        todo.extend(tree.get(pid, []))
+    return total
+
+
+SERVER_PIDS: list[int] = []  # the servers this run started or attached to
+
+
+def _our_cpu_s(servers: set[int]) -> float:
+    """CPU seconds of this benchmark: itself, its browsers and driver, and the servers."""
+    own = os.times()
+    return (
+        own.user + own.system + sum(map(_proc_cpu_s, servers)) + _tree_cpu_s(os.getpid(), servers)
+    )
+
+
+def _machine_cpu_s() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values[:8]) - idle) / tick, sum(values[:8]) / tick
 
 
 def _proc_rss_mb(pid: int) -> float:
@@ -338,15 +392,26 @@ async def _round(browser, url: str, pid: int, label: str, n: int, upload: bool) 
     await signals.ready.event.wait()
     await asyncio.sleep(1.0)  # let the last setup rerun finish on the server
     found.server_rss_mb_before = round(_proc_rss_mb(pid), 1)
-    cpu_before = _proc_cpu_s(pid)
+    servers = set(SERVER_PIDS)
+    cpu_before, browsers_before = _proc_cpu_s(pid), _tree_cpu_s(os.getpid(), servers)
+    ours_before = _our_cpu_s(servers)
+    machine_before, start = _machine_cpu_s(), time.perf_counter()
     signals.go.set()
     await signals.shown.event.wait()
     cpu_ranking = _proc_cpu_s(pid) - cpu_before
+    browsers_cpu = _tree_cpu_s(os.getpid(), servers) - browsers_before
+    busy, total = (
+        after - before for after, before in zip(_machine_cpu_s(), machine_before, strict=True)
+    )
+    found.ranking_window_s = round(time.perf_counter() - start, 2)
+    found.machine_busy_share = round(busy / total, 2) if total else None
+    found.others_cpu_s = round(max(0.0, busy - (_our_cpu_s(servers) - ours_before)), 1)
     signals.download_go.set()
     await asyncio.gather(*tasks)
     times = [r.rank_s for r in results if r.ranked and r.rank_s is not None]
     if times:
         found.server_cpu_s_per_ranking = round(cpu_ranking / len(times), 3)
+        found.browsers_cpu_s_per_ranking = round(browsers_cpu / len(times), 3)
         found.p50_s = round(statistics.median(times), 3)
         found.p95_s = round(_percentile(times, 0.95), 3)
         found.max_s = round(max(times), 3)
@@ -359,12 +424,45 @@ async def _round(browser, url: str, pid: int, label: str, n: int, upload: bool) 
     return found
 
 
+async def _sequential(
+    browser, url: str, pid: int, label: str, count: int, upload: bool, expiry_wait_s: float
+) -> dict:  # noqa: ANN001
+    """`count` sessions one after another (load, rank, download, close); the server's RSS."""
+    rss_after: dict[int, float] = {}
+    failed: list[str] = []
+    for number in range(1, count + 1):
+        result = (await _round(browser, url, pid, label, 1, upload)).errors
+        failed.extend(result)
+        if number == 1 or number % 10 == 0 or number == count:
+            rss_after[number] = round(_proc_rss_mb(pid), 1)
+    await asyncio.sleep(expiry_wait_s)  # closed sessions are kept server.disconnectedSessionTTL
+    expired = round(_proc_rss_mb(pid), 1)
+    memory = {
+        "server": label,
+        "sessions": count,
+        "failed": len(failed),
+        "errors": failed[:5],
+        "rss_mb_after_session": rss_after,
+        "rss_mb_after_expiry_wait": expired,
+        "expiry_wait_s": expiry_wait_s,
+        "rss_growth_after_last_vs_first": round(rss_after[count] / rss_after[1] - 1, 3),
+    }
+    print(json.dumps(memory), flush=True)
+    return memory
+
+
 async def _run_all(
-    servers: list[tuple[str, str, int]], counts: list[int], rounds: int, upload: bool
-) -> list[Round]:
+    servers: list[tuple[str, str, int]],
+    counts: list[int],
+    rounds: int,
+    upload: bool,
+    sequential: int = 0,
+    expiry_wait_s: float = 0.0,
+) -> tuple[list[Round], list[dict]]:
     from playwright.async_api import async_playwright
 
     found: list[Round] = []
+    memory: list[dict] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -376,14 +474,34 @@ async def _run_all(
                         result = await _round(browser, url, pid, label, n, upload)
                         found.append(result)
                         print(json.dumps(asdict(result)), flush=True)
+            if sequential:
+                for label, url, pid in servers:
+                    memory.append(
+                        await _sequential(
+                            browser, url, pid, label, sequential, upload, expiry_wait_s
+                        )
+                    )
         finally:
             await browser.close()
-    return found
+    return found, memory
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10, 20])
+    parser.add_argument("--sessions", type=int, nargs="*", default=[1, 5, 10, 20])
+    parser.add_argument(
+        "--sequential",
+        type=int,
+        default=0,
+        metavar="K",
+        help="then K sessions one after another per server, tracking the server's RSS",
+    )
+    parser.add_argument(
+        "--expiry-wait",
+        type=float,
+        default=130.0,
+        help="seconds to wait after the sequential sessions (server.disconnectedSessionTTL 120)",
+    )
     parser.add_argument("--rounds", type=int, default=1, help="repeat every N this many times")
     parser.add_argument("--baseline", help="git revision to serve beside the measured one")
     parser.add_argument(
@@ -401,7 +519,7 @@ def main() -> None:
         help="use a server already running on 127.0.0.1 (e.g. one under a profiler)",
     )
     args = parser.parse_args()
-    if max(args.sessions) > 50:
+    if max(args.sessions, default=0) > 50 or args.sequential > 200:
         parser.error("at most 50 sessions: this is a 127.0.0.1 benchmark, not a load generator")
 
     with ExitStack() as stack:
@@ -421,8 +539,13 @@ def main() -> None:
             folder = stack.enter_context(_worktree(args.baseline))
             url, server = stack.enter_context(_served(folder, args.weights))
             servers.append((f"baseline {args.baseline}", url, server.pid))
+        SERVER_PIDS.extend(pid for _, _, pid in servers)
         started = time.time()
-        rounds = asyncio.run(_run_all(servers, args.sessions, args.rounds, args.upload))
+        rounds, memory = asyncio.run(
+            _run_all(
+                servers, args.sessions, args.rounds, args.upload, args.sequential, args.expiry_wait
+            )
+        )
     result = {
         "command": "python benchmarks/load_app.py " + " ".join(sys.argv[1:]),
         "machine": {
@@ -434,6 +557,7 @@ def main() -> None:
         "revision": _git_revision(),
         "duration_s": round(time.time() - started, 1),
         "rounds": [asdict(r) for r in rounds],
+        "sequential_memory": memory,
         "note": "server and browsers share this machine; load_avg_1min shows other work on it",
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -455,13 +579,15 @@ def _git_revision() -> str:
 def _print_table(rounds: list[Round]) -> None:
     print(
         f"{'server':22s} {'N':>3s} {'ranked':>7s} {'p50 s':>6s} {'p95 s':>6s} {'dl fail':>7s} "
-        f"{'cpu s/rank':>10s} {'RSS MB':>13s} {'load':>9s}"
+        f"{'srv cpu/rank':>12s} {'browser cpu/rank':>16s} {'busy':>5s} {'others s':>8s} "
+        f"{'RSS MB':>13s} {'load':>9s}"
     )
     for r in rounds:
         print(
             f"{r.server[:22]:22s} {r.sessions:3d} {r.ranked:3d}/{r.sessions:<3d} "
             f"{r.p50_s or 0:6.2f} {r.p95_s or 0:6.2f} {r.failed_downloads:7d} "
-            f"{r.server_cpu_s_per_ranking or 0:10.3f} "
+            f"{r.server_cpu_s_per_ranking or 0:12.3f} {r.browsers_cpu_s_per_ranking or 0:16.3f} "
+            f"{r.machine_busy_share or 0:5.2f} {r.others_cpu_s or 0:8.1f} "
             f"{r.server_rss_mb_before or 0:6.0f}>{r.server_rss_mb_after or 0:<6.0f} "
             f"{r.load_avg_1min_before:4.1f}>{r.load_avg_1min_after:<4.1f}"
         )

@@ -22,7 +22,7 @@ st.table(
         "value": [
             info.name,
             "yes" if info.trained else "NO (random-init)",
-            str(info.path or "-"),
+            ui.relative_to_repo(info.path) if info.path else "-",
             info.sha256 or "- (not a file)",
         ],
     }

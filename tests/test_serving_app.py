@@ -7,6 +7,17 @@ never see each other's record) are in tests/test_browser.py.
 from __future__ import annotations
 
 import ast
+import base64
+import getpass
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -60,11 +71,6 @@ EXPECTED_CONFIG = {
 
 def test_streamlit_reads_the_serving_config() -> None:
     """Ask Streamlit itself (a misspelt key in config.toml would be silently ignored)."""
-    import json
-    import os
-    import subprocess
-    import sys
-
     code = (
         "import json, sys; from streamlit import config; config.get_config_options();"
         "print(json.dumps({k: config.get_option(k) for k in json.loads(sys.argv[1])}))"
@@ -289,3 +295,129 @@ def test_per_record_values_are_computed_once_and_dropped_with_the_record() -> No
     assert session.KEY_DERIVED not in at.session_state  # set_record dropped the old values
     at.run()
     assert at.markdown[0].value == "12 leads; computed 2 times"  # computed for the new record
+
+
+# --- docs/SERVING.md's nginx block, run for real in front of the app ---
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+SERVING_DOC = REPO / "docs" / "SERVING.md"
+
+
+def _doc_nginx_block() -> str:
+    text = SERVING_DOC.read_text(encoding="utf-8")
+    return text.split("```nginx\n", 1)[1].split("```", 1)[0]
+
+
+def _nginx_config(tmp: Path, app_port: int, https_port: int, http_port: int) -> str:
+    """The documented server blocks, with temporary ports and files, in a minimal nginx.conf."""
+    block = (
+        _doc_nginx_block()
+        .replace("listen 443 ssl", f"listen 127.0.0.1:{https_port} ssl")
+        .replace("listen 80;", f"listen 127.0.0.1:{http_port};")
+        .replace("http://127.0.0.1:8501", f"http://127.0.0.1:{app_port}")
+        .replace("/etc/nginx/mets/", f"{tmp}/")
+    )
+    user = f"user {getpass.getuser()};" if os.geteuid() == 0 else ""
+    temp_paths = "".join(
+        f"{name}_temp_path {tmp}/{name};\n"
+        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return (
+        f"{user}\nworker_processes 1;\nerror_log {tmp}/error.log;\npid {tmp}/nginx.pid;\n"
+        f"events {{ worker_connections 256; }}\n"
+        f"http {{\naccess_log {tmp}/access.log;\n{temp_paths}{block}\n}}\n"
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(NGINX is None, reason="nginx not installed (apt-get install nginx): skipped")
+@pytest.mark.skipif(not shutil.which("htpasswd"), reason="htpasswd (apache2-utils) not installed")
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium absent")
+def test_nginx_with_tls_and_a_password_in_front_of_the_app(
+    tmp_path: Path, tiny_weights: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+    from test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy
+
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=localhost", "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        ["htpasswd", "-cbB", str(tmp_path / "htpasswd"), "alice", "ward-secret"],
+        check=True,
+        capture_output=True,
+    )
+    app_port, https_port, http_port = _free_port(), _free_port(), _free_port()
+    (tmp_path / "nginx.conf").write_text(_nginx_config(tmp_path, app_port, https_port, http_port))
+    env = {**os.environ, "METS_WEIGHTS": str(tiny_weights), "METS_DEVICE": "cpu"}
+    app = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(app_port),
+         "--server.headless", "true"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    nginx = None
+    try:
+        _wait_healthy(f"http://127.0.0.1:{app_port}", app)
+        nginx = subprocess.Popen(
+            [NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        url = f"https://127.0.0.1:{https_port}"
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # self-signed
+        deadline = time.monotonic() + 20
+        while True:  # nginx up: without a password, 401
+            try:
+                urllib.request.urlopen(url, context=context, timeout=2)
+            except urllib.error.HTTPError as error:
+                assert error.code == 401
+                break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "error.log").read_text()
+                time.sleep(0.3)
+        auth = "Basic " + base64.b64encode(b"alice:ward-secret").decode()
+        request = urllib.request.Request(f"{url}/_stcore/metrics", headers={"Authorization": auth})
+        with pytest.raises(urllib.error.HTTPError) as metrics:
+            urllib.request.urlopen(request, context=context, timeout=5)
+        assert metrics.value.code == 404
+        request = urllib.request.Request(f"{url}/_stcore/health", headers={"Authorization": auth})
+        with urllib.request.urlopen(request, context=context, timeout=5) as response:
+            assert response.status == 200
+            assert "max-age" in response.headers["Strict-Transport-Security"]
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_context(
+                ignore_https_errors=True,
+                http_credentials={"username": "alice", "password": "ward-secret"},
+                viewport={"width": 1400, "height": 2000},
+            ).new_page()
+            page.set_default_timeout(60_000)
+            expect.set_options(timeout=60_000)
+            page.goto(f"{url}/Load_ECG")  # the page renders only once the websocket is up
+            expect(page.get_by_role("heading", name="Load an ECG")).to_be_visible()
+            page.get_by_role("tab", name="Upload a file").click()
+            page.locator('input[type="file"]').set_input_files(
+                [str(EXAMPLES_DIR / f"00417_hr{ext}") for ext in (".hea", ".dat")]
+            )
+            expect(page.get_by_text("Signal quality per lead")).to_be_visible()
+            expect(page.get_by_text("Upload: 00417_hr.hea, 00417_hr.dat").first).to_be_visible()
+            page.locator('[data-testid="stSidebarNav"] a', has_text="Zero Shot").first.click()
+            box = page.get_by_label("Candidate diagnoses, one per line")
+            box.fill("normal ECG\natrial fibrillation")
+            box.press("Control+Enter")
+            page.wait_for_timeout(500)
+            page.get_by_role("button", name="Rank", exact=True).click()
+            expect(page.get_by_text("Top-ranked:")).to_be_visible()
+            browser.close()
+        log = (tmp_path / "access.log").read_text()
+        assert " 101 " in log, "the websocket went through the proxy"
+    finally:
+        for process in (nginx, app):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=20)
