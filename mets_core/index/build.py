@@ -31,7 +31,7 @@ from mets_core.index.pipeline import Prepared, encode_windows, prepare, row_of
 from mets_core.index.sources import RECORD_SUFFIXES, SourceFile, find_records
 from mets_core.model.load import LoadedModel
 
-BATCH_RECORDS = 64  # records read and encoded together
+BATCH_RECORDS = 64  # records (or model windows, if fewer records) read and encoded together
 SHARD_RECORDS = 4096  # rows per Parquet file written by the local engine
 
 
@@ -120,7 +120,7 @@ def build_index(
         if len(shard) >= SHARD_RECORDS:
             report.indexed += _write(out, f"part-{run}-{report.indexed:09d}", model, shard)
             shard = []
-        if progress is not None and done:
+        if progress is not None:
             progress(done, len(pending))
     if shard:
         report.indexed += _write(out, f"part-{run}-{report.indexed:09d}", model, shard)
@@ -132,16 +132,22 @@ def build_index(
 def _encoded(
     model: LoadedModel, sources: list[SourceFile], batch_records: int
 ) -> Iterator[tuple[int, Prepared, np.ndarray | None]]:
-    """(records done after this batch or 0, prepared record, its embedding or None), in order."""
-    for start in range(0, len(sources), batch_records):
-        batch = [
-            prepare(s, model.config.preprocess) for s in sources[start : start + batch_records]
-        ]
-        ok = [p for p in batch if not p.error]
-        embeddings = iter(encode_windows(model, [p.windows for p in ok]))
-        for position, prepared in enumerate(batch, 1):
-            done = start + position if position == len(batch) else 0
-            yield done, prepared, None if prepared.error else next(embeddings)
+    """(records done so far, prepared record, its embedding or None), in input order.
+
+    A batch closes at `batch_records` records or as many model windows, whichever comes first,
+    so a folder of 30-min Holter records (180 windows each) does not hold 64 of them in memory.
+    """
+    batch: list[Prepared] = []
+    windows = 0
+    for done, source in enumerate(sources, 1):
+        batch.append(prepare(source, model.config.preprocess))
+        windows += 0 if batch[-1].windows is None else len(batch[-1].windows)
+        if len(batch) >= batch_records or windows >= batch_records or done == len(sources):
+            ok = [p for p in batch if not p.error]
+            embeddings = iter(encode_windows(model, [p.windows for p in ok]))
+            for prepared in batch:
+                yield done, prepared, None if prepared.error else next(embeddings)
+            batch, windows = [], 0
 
 
 def _write(out: Path, name: str, model: LoadedModel, shard: list) -> int:
