@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -184,8 +185,10 @@ def _proc_rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def _served(folder: Path, weights: str | None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app.py` from `folder` on a free loopback port, stopped on exit."""
+def _served(
+    folder: Path, weights: str | None, cpus: set[int] | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` from `folder` on a free loopback port (on `cpus`), stopped on exit."""
     port = _free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(folder)}
     env.pop("METS_WEIGHTS", None)
@@ -209,7 +212,10 @@ def _served(folder: Path, weights: str | None) -> Iterator[tuple[str, subprocess
         "false",
     ]
     log = tempfile.TemporaryFile(mode="w+")
-    server = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+    server = subprocess.Popen(
+        command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=pin
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -511,6 +517,12 @@ def main() -> None:
     )
     parser.add_argument("--upload", action="store_true", help=f"upload {UPLOAD.name} instead")
     parser.add_argument("--weights", help="METS_WEIGHTS for both servers (default: shipped)")
+    parser.add_argument(
+        "--split-cpus",
+        action="store_true",
+        help="servers on the first CPU, this benchmark and its browsers on the others, so the "
+        "browsers' rendering does not take the server's CPU (users' browsers run elsewhere)",
+    )
     parser.add_argument("--out", default=str(ROOT / "results" / "load_app.json"))
     parser.add_argument(
         "--attach",
@@ -519,9 +531,17 @@ def main() -> None:
         help="use a server already running on 127.0.0.1 (e.g. one under a profiler)",
     )
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill still stops servers, worktrees
     if max(args.sessions, default=0) > 50 or args.sequential > 200:
         parser.error("at most 50 sessions: this is a 127.0.0.1 benchmark, not a load generator")
 
+    server_cpus: set[int] | None = None
+    if args.split_cpus:
+        available = sorted(os.sched_getaffinity(0))
+        if len(available) < 2:
+            parser.error("--split-cpus needs at least 2 CPUs")
+        server_cpus = {available[0]}
+        os.sched_setaffinity(0, set(available[1:]))  # the browsers inherit this
     with ExitStack() as stack:
         servers = []
         if args.attach:
@@ -530,14 +550,14 @@ def main() -> None:
             servers.append(("attached", args.attach[0], int(args.attach[1])))
         elif args.revision:
             folder = stack.enter_context(_worktree(args.revision))
-            url, server = stack.enter_context(_served(folder, args.weights))
+            url, server = stack.enter_context(_served(folder, args.weights, server_cpus))
             servers.append((f"revision {args.revision}", url, server.pid))
         else:
-            url, server = stack.enter_context(_served(ROOT, args.weights))
+            url, server = stack.enter_context(_served(ROOT, args.weights, server_cpus))
             servers.append(("working tree", url, server.pid))
         if args.baseline:
             folder = stack.enter_context(_worktree(args.baseline))
-            url, server = stack.enter_context(_served(folder, args.weights))
+            url, server = stack.enter_context(_served(folder, args.weights, server_cpus))
             servers.append((f"baseline {args.baseline}", url, server.pid))
         SERVER_PIDS.extend(pid for _, _, pid in servers)
         started = time.time()
@@ -554,6 +574,11 @@ def main() -> None:
             "python": platform.python_version(),
         },
         "source": f"upload {UPLOAD.name}" if args.upload else "bundled examples",
+        "cpus": (
+            f"servers on CPU {sorted(server_cpus)}, browsers on the others"
+            if server_cpus
+            else "servers and browsers share every CPU"
+        ),
         "revision": _git_revision(),
         "duration_s": round(time.time() - started, 1),
         "rounds": [asdict(r) for r in rounds],
