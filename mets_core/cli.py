@@ -4,6 +4,7 @@ mets rank RECORD --candidate "atrial fibrillation" --candidate "sinus rhythm" [-
 mets info [--json]
 mets train ...            (see `mets train --help`)
 mets evaluate ...         (see `mets evaluate --help`)
+mets select / mets bank   (fold-9 serving choices; reference bank and abstain thresholds)
 mets download-ptbxl DEST  (needs internet; verifies SHA-256 of every file)
 """
 
@@ -52,9 +53,16 @@ def cmd_rank(args: argparse.Namespace) -> int:
         f"{record.source}: {record.n_leads} leads, {record.fs_hz:g} Hz, "
         f"{record.duration_s:.1f} s | weights {ranking.weights.name} [{status}] | {ranking.device}"
     )
+    if ranking.abstain:
+        print(f"NOT READ AS AN ECG: {ranking.abstain_reason} (ranking shown for inspection only)")
     for position, item in enumerate(ranking, 1):
-        print(f"{position:>3}. {item.cosine:+.3f}  {item.probability:6.1%}  {item.candidate}")
+        above = "" if item.percentile is None else f"  above {item.percentile:5.1f}% of ref."
+        scores = f"{item.cosine:+.3f}  {item.probability:6.1%}{above}"
+        print(f"{position:>3}. {scores}  {item.candidate}")
     print(f"({probability_meaning(ranking)})")
+    for neighbour in ranking.neighbours or ():
+        labels = "; ".join(f"{t}: {', '.join(c)}" for t, c in neighbour.labels.items() if c)
+        print(f"similar reference ECG {neighbour.ecg_id} ({neighbour.cosine:.3f}): {labels}")
     for note in ranking.notes + (
         (ranking.uniformity_warning,) if ranking.uniformity_warning else ()
     ):
@@ -121,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("train", "mets_core.train.loop", "pretrain on PTB-XL folds 1-8"),
         ("evaluate", "mets_core.evaluate.run", "both protocols, baselines, every prompt set"),
         ("select", "mets_core.evaluate.serving", "fold-9 serving choices; fold-10 as served"),
+        ("bank", "mets_core.evaluate.reference", "reference bank (folds 1-8), abstain (fold 9)"),
         ("index", "mets_core.index.index_command", "embed an ECG archive into a search index"),
         ("search", "mets_core.index.search_command", "search an index by text or --like FILE"),
     ):

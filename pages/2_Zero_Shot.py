@@ -7,9 +7,12 @@ from dataclasses import asdict
 import streamlit as st
 
 import mets_core
-from mets_core.app import exports, keys, model_cache, session, ui
+from mets_core.app import exports, keys, model_cache, session, settings, ui
 from mets_core.app.plotting import plot_lead_importance, plot_scores, plot_time_importance
 from mets_core.errors import METSError
+from mets_core.evaluate import explore
+from mets_core.zeroshot import sanity
+from mets_core.zeroshot.abstain import controls_line
 from mets_core.zeroshot.explain import time_importance
 from mets_core.zeroshot.labels import presets
 from mets_core.zeroshot.rank import probability_meaning
@@ -67,32 +70,84 @@ if ranking is None:
     st.stop()
 
 items = list(ranking)
+settings_used = session.ranking_settings()
+if ranking.abstain:  # the first thing above the ranking
+    st.error(
+        f"**Not read as an ECG.** {ranking.abstain_reason} The ranking below is shown for "
+        "inspection only: do not read a diagnosis from it.",
+        icon=ui.ICON_WARNING,
+    )
+controls = session.sanity_results(ranking)
+if controls is None:  # the flat-line and noise controls, for the same candidates
+    try:
+        controls = sanity.sanity_check(
+            model, record, ranking, template=settings_used.template, center=settings_used.centred
+        )
+    except METSError as error:
+        ui.show_error_and_stop(error)
+    session.set_sanity(ranking, controls)
+st.markdown(controls_line(controls))
 ui.show_quality_verdict(record, "the model ranks whatever it is given, so treat this with care")
 if ranking.uniformity_warning:
     st.warning(ranking.uniformity_warning)
 ui.show_notes(ranking.notes, title="Model input")
 
-st.subheader("Ranking")
-st.markdown(
-    f"Top-ranked: **{items[0].candidate}** (cosine {items[0].cosine:.3f}, "
-    f"{100 * items[0].probability:.0f}% among these {len(items)} candidates)"
-)
-st.dataframe(exports.ranking_table(ranking), hide_index=True, key="ranking_table")
-st.plotly_chart(
-    plot_scores(
-        [item.candidate for item in items],
-        [item.cosine for item in items],
-        [item.probability for item in items],
-        ranking.temperature,
-    ),
-    key="scores_plot",
-)
-st.caption(f"{probability_meaning(ranking)} Ran on {ranking.device} in {ranking.elapsed_s:.2f} s.")
-with st.expander("Exact prompts sent to the text model"):
-    st.table({"candidate": [i.candidate for i in items], "prompt": [i.prompt for i in items]})
+if ranking.abstain:
+    section = st.expander("Ranking (shown for inspection only)", expanded=False)
+else:
+    section = st.container()
+with section:
+    st.subheader("Ranking")
+    st.markdown(
+        f"Top-ranked: **{items[0].candidate}** (cosine {items[0].cosine:.3f}, "
+        f"{100 * items[0].probability:.0f}% among these {len(items)} candidates)"
+    )
+    st.dataframe(exports.ranking_table(ranking), hide_index=True, key="ranking_table")
+    st.plotly_chart(
+        plot_scores(
+            [item.candidate for item in items],
+            [item.cosine for item in items],
+            [item.probability for item in items],
+            ranking.temperature,
+        ),
+        key="scores_plot",
+    )
+    st.caption(
+        f"{probability_meaning(ranking)} Ran on {ranking.device} in {ranking.elapsed_s:.2f} s."
+    )
+    if items[0].percentile is not None:
+        st.caption(
+            f"“{exports.PERCENTILE_COLUMN}”: this ECG is more similar to the candidate than that "
+            f"share of the {len(model.reference or ())} reference ECGs (PTB-XL training folds "
+            "1-8). It removes each text's own bias: a text that scores high with every ECG "
+            "gets a high cosine but not a high percentile."
+        )
+    with st.expander("Exact prompts sent to the text model"):
+        st.table({"candidate": [i.candidate for i in items], "prompt": [i.prompt for i in items]})
 
-settings = session.ranking_settings()
-csv_bytes, json_bytes = exports.ranking_exports(ranking, record, asdict(settings))
+st.subheader("Most similar reference ECGs")
+if ranking.neighbours is None:
+    st.caption(
+        "These weights ship no reference bank: no similar reference ECGs and no percentiles."
+    )
+else:
+    st.caption(
+        "The training ECGs (PTB-XL folds 1-8) closest to this one, with their labels and "
+        "reports: case-based evidence to compare against, not a diagnosis."
+    )
+    st.dataframe(exports.neighbours_table(ranking), hide_index=True, key="neighbours_table")
+    roots = settings.dataset_roots(settings.PTBXL)
+    if roots:
+        ids = [n.ecg_id for n in ranking.neighbours]
+        col_pick, col_open = st.columns([2, 1])
+        chosen = col_pick.selectbox("Reference ECG", ids, key=keys.W_NEIGHBOUR)
+        if col_open.button("Open in the signal view", key=keys.W_OPEN_NEIGHBOUR):
+            with ui.dataset_errors_shown(roots[0], "PTB-XL"):
+                opened = explore.open_ptbxl_record(roots[0].path, "superclass", chosen)
+            session.set_record(opened.record, opened.label, reference=opened.reference)
+            ui.go_to("pages/3_Signal_View.py", "Signal view")
+
+csv_bytes, json_bytes = exports.ranking_exports(ranking, record, asdict(settings_used))
 col_csv, col_json = st.columns(2)
 col_csv.download_button("Download CSV", csv_bytes, "mets_ranking.csv", "text/csv", key="w.csv")
 col_json.download_button(
@@ -103,7 +158,7 @@ ui.link_to("pages/6_Sanity_Check.py", "Sanity check: is it reading the ECG?", ":
 st.subheader(f"Which leads and which seconds drove “{items[0].candidate}”?")
 st.caption("Score change of the top candidate when each lead, or each second, is set to zero.")
 if st.button("Compute lead and time importance", key=keys.W_EXPLAIN):
-    top, template = items[0].candidate, settings.template
+    top, template = items[0].candidate, settings_used.template
     try:
         session.set_importance(
             mets_core.lead_importance(model, record, top, template=template),

@@ -49,18 +49,43 @@ def quality_table(flags: Sequence[LeadQuality]) -> pd.DataFrame:
     )
 
 
+PERCENTILE_COLUMN = "above % of reference ECGs"
+
+
 def ranking_table(ranking: Ranking) -> pd.DataFrame:
-    """The ranking as a table: rank, candidate, cosine and relative probability in percent."""
+    """The ranking as a table: rank, candidate, cosine, relative probability in percent and,
+    with a reference bank, the candidate's percentile among the reference ECGs."""
+    rows = []
+    for position, item in enumerate(ranking, start=1):
+        row = {
+            "rank": position,
+            "candidate": item.candidate,
+            "cosine": round(float(item.cosine), 4),
+            "relative probability (%)": round(100.0 * float(item.probability), 1),
+        }
+        if item.percentile is not None:
+            row[PERCENTILE_COLUMN] = round(float(item.percentile), 1)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def neighbours_table(ranking: Ranking) -> pd.DataFrame:
+    """The most similar reference ECGs: ecg_id, similarity, labels per task, report texts.
+
+    Empty (no rows) when the ranking has no neighbours (weights without a reference bank).
+    """
     return pd.DataFrame(
         [
             {
-                "rank": position,
-                "candidate": item.candidate,
-                "cosine": round(float(item.cosine), 4),
-                "relative probability (%)": round(100.0 * float(item.probability), 1),
+                "ecg_id": n.ecg_id,
+                "similarity (cosine)": round(n.cosine, 3),
+                **{task: ", ".join(names) or "-" for task, names in n.labels.items()},
+                "report (generated from its labels)": n.report,
+                "original report": n.original_report or "-",
             }
-            for position, item in enumerate(ranking, start=1)
-        ]
+            for n in ranking.neighbours or ()
+        ],
+        columns=None if ranking.neighbours else ["ecg_id", "similarity (cosine)"],
     )
 
 

@@ -5,6 +5,10 @@ provenance, the SHA-256 of the tensor file, and the fold-9 `selection` that `met
 for serving (the zero-shot template in `config.zero_shot_template`, the temperature that turns
 cosines into calibrated probabilities, and what was compared). Loading verifies the checksum and
 the config; no pickle anywhere.
+
+Optional blocks written by `mets bank`: ``reference_bank`` (file name beside the weights, its
+SHA-256, record count and folds; see `model.reference_bank`) and ``abstain`` (the thresholds of
+`zeroshot.abstain`, chosen on fold 9, and how). Weights without them load as before.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class WeightsInfo:
     provenance: dict = field(default_factory=dict)
     path: str | None = None
     selection: dict = field(default_factory=dict)  # fold-9 serving choices (`mets select`)
+    reference_bank: dict = field(default_factory=dict)  # {"file", "sha256", "n", "folds", ...}
+    abstain: dict = field(default_factory=dict)  # abstain thresholds chosen on fold 9 (`mets bank`)
 
 
 def weights_paths(stem: str | Path) -> tuple[Path, Path]:
@@ -107,6 +113,24 @@ def write_selection(stem: str | Path, zero_shot_template: str, selection: dict) 
     sidecar_path.write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
 
 
+def write_reference_bank(stem: str | Path, reference_bank: dict, abstain: dict) -> None:
+    """Record a reference bank and the abstain thresholds in an existing sidecar (`mets bank`).
+
+    The tensor file and the config are not touched; the schema stays the same.
+
+    Args:
+        stem: weights stem.
+        reference_bank: {"file": name beside the weights, "sha256", "n", "folds", ...}.
+        abstain: the thresholds of `zeroshot.abstain` and how they were chosen.
+    """
+    _, sidecar_path = weights_paths(stem)
+    read_weights(stem)  # verifies the checksum and the config first
+    sidecar = _upgrade(json.loads(sidecar_path.read_text()))
+    sidecar["reference_bank"] = reference_bank
+    sidecar["abstain"] = abstain
+    sidecar_path.write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
+
+
 def _upgrade(sidecar: dict) -> dict:
     """Read older sidecars: schema 1 had a `missing_leads` field that was always "zero"."""
     if sidecar.get("schema_version") == 1:
@@ -115,6 +139,8 @@ def _upgrade(sidecar: dict) -> dict:
             raise WeightsError("These weights use a missing-lead policy this METS cannot apply.")
         sidecar["schema_version"] = SCHEMA_VERSION
     sidecar.setdefault("selection", {})
+    sidecar.setdefault("reference_bank", {})
+    sidecar.setdefault("abstain", {})
     return sidecar
 
 
@@ -158,5 +184,7 @@ def read_weights(stem: str | Path) -> tuple[METSConfig, dict[str, torch.Tensor],
         sidecar["provenance"],
         str(tensor_path),
         sidecar["selection"],
+        sidecar["reference_bank"],
+        sidecar["abstain"],
     )
     return config, state, info

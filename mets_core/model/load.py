@@ -16,6 +16,7 @@ from mets_core.config import METSConfig
 from mets_core.model.checkpoint import DEFAULT_WEIGHTS, WeightsInfo, read_weights
 from mets_core.model.device import resolve_device
 from mets_core.model.mets import METSModel
+from mets_core.model.reference_bank import ReferenceBank, bank_path, read_reference_bank
 from mets_core.model.text_encoder import FrozenTextEncoder
 
 
@@ -59,6 +60,7 @@ class LoadedModel:
     device: torch.device
     weights: WeightsInfo
     text_cache: TextFeatureCache = field(default_factory=TextFeatureCache)
+    reference: ReferenceBank | None = None  # training-fold ECGs shipped with the weights, if any
 
     @property
     def temperature(self) -> float:
@@ -86,6 +88,7 @@ def load_model(
     config: METSConfig | None = None,
     allow_download: bool = False,
     seed: int = 0,
+    load_reference: bool = True,
 ) -> LoadedModel:
     """Load METS weights (default: the shipped ``weights/mets_resnet18``) onto a device.
 
@@ -96,11 +99,15 @@ def load_model(
         config: config for a random-init model (default `METSConfig()`).
         allow_download: let transformers fetch a hub LM not in the local cache (explicit only).
         seed: torch seed for a random-init model.
+        load_reference: read the reference bank the sidecar names (verified by its SHA-256);
+            False only to rebuild it (`mets bank`).
 
     Raises:
-        WeightsError: missing or tampered weights, or a config this code cannot build.
+        WeightsError: missing or tampered weights or reference bank, or a config this code
+            cannot build.
     """
     target = resolve_device(device)
+    reference = None
     if random_init:
         config = config or METSConfig()
         torch.manual_seed(seed)
@@ -110,8 +117,12 @@ def load_model(
         config, state, info = read_weights(weights if weights is not None else DEFAULT_WEIGHTS)
         module = METSModel(config, FrozenTextEncoder(config.text, allow_download=allow_download))
         module.load_trainable_state_dict(state)
+        bank = info.reference_bank
+        if load_reference and bank:
+            path = bank_path(info.path or "", bank["file"])
+            reference = read_reference_bank(path, bank["sha256"], config.proj_dim)
     module.to(target).eval()
-    return LoadedModel(module, config, target, info)
+    return LoadedModel(module, config, target, info, reference=reference)
 
 
 @torch.inference_mode()

@@ -5,6 +5,11 @@ given turns cosines into probabilities that sum to one over that list: with the 
 on fold 9 (`mets select`, stored in the weights sidecar) they are calibrated for choosing one of
 the PTB-XL superclass or rhythm lists; for any list they say "which of these, if one of them",
 never the probability that the patient has a condition.
+
+With the weights' reference bank (training-fold ECGs, `model.reference_bank`) a ranking also
+carries each candidate's percentile among the reference ECGs and the most similar reference
+ECGs (`zeroshot.reference`); every ranking says whether the model should abstain on this input
+(`zeroshot.abstain`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,14 @@ from mets_core.model.device import describe_device
 from mets_core.model.load import LoadedModel, encode_ecg, encode_text
 from mets_core.record import ECGRecord
 from mets_core.signal.preprocess import preprocess_for_model
+from mets_core.zeroshot.abstain import (
+    NO_BANK_NOTE,
+    AbstainThresholds,
+    abstain_reason,
+    failed_check,
+    measure_input,
+)
+from mets_core.zeroshot.reference import Neighbour, nearest_references, reference_percentiles
 
 MAX_CANDIDATES = 100
 MAX_CANDIDATE_CHARS = 300
@@ -34,6 +47,7 @@ class RankedCandidate:
     prompt: str  # the exact text sent to the language model
     cosine: float  # in [-1, 1]
     probability: float  # softmax over the given candidates (Ranking.temperature, calibrated?)
+    percentile: float | None = None  # 0-100: share of reference ECGs less similar to this text
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,10 @@ class Ranking:
     weights: WeightsInfo
     uniformity_warning: str | None
     calibrated: bool = False  # temperature fitted on fold 9 (else the training temperature)
+    abstain: bool = False  # True: not an ECG the model learned from; the ranking means little
+    abstain_reason: str | None = None  # why, in plain words (None when not abstaining)
+    neighbours: tuple[Neighbour, ...] | None = None  # most similar reference ECGs; None: no bank
+    input_checks: dict | None = None  # what the abstain checks measured (zeroshot.abstain)
 
     def __iter__(self):
         return iter(self.items)
@@ -67,9 +85,16 @@ class Ranking:
                     "prompt": r.prompt,
                     "cosine": r.cosine,
                     "probability": r.probability,
+                    "percentile": r.percentile,
                 }
                 for r in self.items
             ],
+            "abstain": self.abstain,
+            "abstain_reason": self.abstain_reason,
+            "neighbours": None
+            if self.neighbours is None
+            else [n.to_dict() for n in self.neighbours],
+            "input_checks": self.input_checks,
             "notes": list(self.notes),
             "device": self.device,
             "elapsed_s": self.elapsed_s,
@@ -189,6 +214,8 @@ def rank(
     """Rank free-text candidate diagnoses for one ECG, best first.
 
     `center=True` removes the mean candidate embedding first (see `build_label_embeddings`).
+    The ranking also says whether to abstain (`Ranking.abstain`, `abstain_reason`) and, when the
+    weights ship a reference bank, each candidate's percentile and the nearest reference ECGs.
 
     Raises:
         LabelInputError: for a bad candidate list or template. ECGInputError: for a bad record.
@@ -199,15 +226,29 @@ def rank(
     prepared = preprocess_for_model(record, model.config.preprocess)
     label_emb = build_label_embeddings(model, labels, [template], center=center)
     scale = 1.0 / model.probability_temperature
-    cosines, probabilities = score_labels(encode_ecg(model, prepared.windows), label_emb, scale)
+    ecg_emb = encode_ecg(model, prepared.windows)
+    cosines, probabilities = score_labels(ecg_emb, label_emb, scale)
+    bank = model.reference
+    percentiles = None if bank is None else reference_percentiles(bank, label_emb, cosines)
     order = np.argsort(-cosines, kind="stable")
     items = tuple(
         RankedCandidate(
-            labels[i], fill_prompt(template, labels[i]), float(cosines[i]), float(probabilities[i])
+            labels[i],
+            fill_prompt(template, labels[i]),
+            float(cosines[i]),
+            float(probabilities[i]),
+            None if percentiles is None else float(percentiles[i]),
         )
         for i in order
     )
+    thresholds = AbstainThresholds.from_sidecar(model.weights.abstain, bank is not None)
+    checks = measure_input(
+        record, prepared, ecg_emb, bank, model.config.preprocess.fs_hz, thresholds.k
+    )
+    reason = abstain_reason(checks, thresholds)
+    failed = {"failed_check": failed_check(checks, thresholds)}
     notes = record.notes + prepared.notes + _truncation_notes(model, [r.prompt for r in items])
+    notes += (NO_BANK_NOTE,) if bank is None else ()
     return Ranking(
         items,
         notes,
@@ -217,6 +258,10 @@ def rank(
         model.weights,
         _uniformity_warning(cosines),
         model.calibrated,
+        abstain=reason is not None,
+        abstain_reason=reason,
+        neighbours=None if bank is None else nearest_references(bank, ecg_emb, thresholds.k),
+        input_checks=checks.to_dict() | failed,
     )
 
 
