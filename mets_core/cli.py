@@ -67,6 +67,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
         (ranking.uniformity_warning,) if ranking.uniformity_warning else ()
     ):
         print(f"note: {note}")
+    for caution in ranking.cautions:
+        print(f"caution: {caution}")
     for key, value in record.file_info.items():  # the device's own values, never patient data
         print(f"the file states: {key}: {value}")
     return 0

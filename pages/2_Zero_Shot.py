@@ -88,8 +88,10 @@ if controls is None:  # the flat-line and noise controls, for the same candidate
     session.set_sanity(ranking, controls)
 st.markdown(controls_line(controls))
 ui.show_quality_verdict(record, "the model ranks whatever it is given, so treat this with care")
-if ranking.uniformity_warning:
-    st.warning(ranking.uniformity_warning)
+for caution in (
+    (ranking.uniformity_warning,) if ranking.uniformity_warning else ()
+) + ranking.cautions:
+    st.warning(caution)
 ui.show_notes(ranking.notes, title="Model input")
 
 if ranking.abstain:

@@ -44,3 +44,25 @@ def test_without_phrases_or_threshold_nothing_is_claimed(tiny_model, tiny_weight
     assert unknown_words_warning(["banana"], None) is None
     matches = nearest_training_phrases(_served(tiny_model, None), ["banana"])
     assert matches[0].known is None and unknown_words_warning(["banana"], matches) is None
+
+
+def test_rank_carries_the_closest_phrase_and_names_unknown_words(tiny_model, ecg_12_lead) -> None:
+    import mets_core
+
+    ranking = mets_core.rank(_served(tiny_model, 0.999), ecg_12_lead, ["banana", "sinus rhythm"])
+    by_name = {r.candidate: r for r in ranking}
+    assert by_name["sinus rhythm"].nearest_training_phrase in PHRASES
+    assert by_name["sinus rhythm"].phrase_similarity == pytest.approx(1.0, abs=1e-5)
+    assert any("“banana”" in caution for caution in ranking.cautions)
+    assert ranking.to_dict()["ranking"][0]["nearest_training_phrase"] in PHRASES
+
+
+def test_one_candidate_and_near_ties_are_said_in_words(tiny_model, ecg_12_lead) -> None:
+    import mets_core
+
+    single = mets_core.rank(tiny_model, ecg_12_lead, ["normal ECG"])
+    assert any("Only one candidate" in caution for caution in single.cautions)
+    # identical texts but for case tie exactly (the tiny LM is uncased-agnostic: use a space)
+    tied = mets_core.rank(tiny_model, ecg_12_lead, ["normal ECG", "normal ECG ."])
+    gap = tied[0].cosine - tied[1].cosine
+    assert (gap < 0.02) == any("nearly tied" in c for c in tied.cautions)

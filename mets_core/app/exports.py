@@ -65,6 +65,9 @@ def ranking_table(ranking: Ranking) -> pd.DataFrame:
         }
         if item.percentile is not None:
             row[PERCENTILE_COLUMN] = round(float(item.percentile), 1)
+        if item.nearest_training_phrase is not None:
+            row["closest training phrase"] = item.nearest_training_phrase
+            row["phrase similarity"] = round(float(item.phrase_similarity), 2)
         rows.append(row)
     return pd.DataFrame(rows)
 

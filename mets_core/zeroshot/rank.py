@@ -35,10 +35,12 @@ from mets_core.zeroshot.abstain import (
     measure_input,
 )
 from mets_core.zeroshot.reference import Neighbour, nearest_references, reference_percentiles
+from mets_core.zeroshot.vocabulary import nearest_training_phrases, unknown_words_warning
 
 MAX_CANDIDATES = 100
 MAX_CANDIDATE_CHARS = 300
 UNIFORM_COSINE_SPREAD = 0.02  # max - min cosine below this: "the model barely separates these"
+NEAR_TIE_COSINE = 0.02  # top two closer than this: named as a near-tie (a fixed rule, not tuned)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class RankedCandidate:
     cosine: float  # in [-1, 1]
     probability: float  # softmax over the given candidates (Ranking.temperature, calibrated?)
     percentile: float | None = None  # 0-100: share of reference ECGs less similar to this text
+    nearest_training_phrase: str | None = None  # closest training-report phrase (vocabulary)
+    phrase_similarity: float | None = None  # its frozen-LM cosine; low: the model never saw it
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class Ranking:
     abstain_reason: str | None = None  # why, in plain words (None when not abstaining)
     neighbours: tuple[Neighbour, ...] | None = None  # most similar reference ECGs; None: no bank
     input_checks: dict | None = None  # what the abstain checks measured (zeroshot.abstain)
+    cautions: tuple[str, ...] = ()  # near-tie, single candidate, words never seen in training
 
     def __iter__(self):
         return iter(self.items)
@@ -86,6 +91,8 @@ class Ranking:
                     "cosine": r.cosine,
                     "probability": r.probability,
                     "percentile": r.percentile,
+                    "nearest_training_phrase": r.nearest_training_phrase,
+                    "phrase_similarity": r.phrase_similarity,
                 }
                 for r in self.items
             ],
@@ -101,6 +108,7 @@ class Ranking:
             "temperature": self.temperature,
             "calibrated": self.calibrated,
             "uniformity_warning": self.uniformity_warning,
+            "cautions": list(self.cautions),
             "weights": {
                 "name": self.weights.name,
                 "sha256": self.weights.sha256,
@@ -230,6 +238,7 @@ def rank(
     cosines, probabilities = score_labels(ecg_emb, label_emb, scale)
     bank = model.reference
     percentiles = None if bank is None else reference_percentiles(bank, label_emb, cosines)
+    matches = nearest_training_phrases(model, labels)
     order = np.argsort(-cosines, kind="stable")
     items = tuple(
         RankedCandidate(
@@ -238,6 +247,8 @@ def rank(
             float(cosines[i]),
             float(probabilities[i]),
             None if percentiles is None else float(percentiles[i]),
+            None if matches is None else matches[i].phrase,
+            None if matches is None else matches[i].similarity,
         )
         for i in order
     )
@@ -262,7 +273,25 @@ def rank(
         abstain_reason=reason,
         neighbours=None if bank is None else nearest_references(bank, ecg_emb, thresholds.k),
         input_checks=checks.to_dict() | failed,
+        cautions=_list_cautions(items)
+        + tuple(filter(None, [unknown_words_warning(labels, matches)])),
     )
+
+
+def _list_cautions(items: tuple[RankedCandidate, ...]) -> tuple[str, ...]:
+    """Plain-word cautions about the candidate list itself: one candidate, or a near-tie on top."""
+    if len(items) == 1:
+        return (
+            f"Only one candidate was given, so its probability is 100 % by construction; add "
+            f"the alternatives you are weighing against “{items[0].candidate}”.",
+        )
+    first, second = items[0], items[1]
+    if first.cosine - second.cosine < NEAR_TIE_COSINE:
+        return (
+            f"“{first.candidate}” and “{second.candidate}” are nearly tied (cosine "
+            f"{first.cosine:.3f} vs {second.cosine:.3f}): the model does not separate them.",
+        )
+    return ()
 
 
 def _uniformity_warning(cosines: np.ndarray) -> str | None:
