@@ -217,10 +217,10 @@ def abstain_reason(checks: InputChecks, thresholds: AbstainThresholds) -> str | 
     """The first failed check in plain words, or None when the model may read this input."""
     name = failed_check(checks, thresholds)
     if name == "quality":
-        return (
-            f"The signal checks fail ({checks.quality_reasons[0]}): there is no ECG here that "
-            "the model can read."
-        )
+        why = checks.quality_reasons[0]
+        if why == "no usable lead":
+            why = "none of the leads carries a usable signal: they are flat, clipped or noise"
+        return f"The signal checks fail ({why}): there is no ECG here that the model can read."
     return None if name is None else _REASONS[name]
 
 
