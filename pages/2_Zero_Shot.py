@@ -151,9 +151,18 @@ else:
 
 csv_bytes, json_bytes = exports.ranking_exports(ranking, record, asdict(settings_used))
 col_csv, col_json = st.columns(2)
-col_csv.download_button("Download CSV", csv_bytes, "mets_ranking.csv", "text/csv", key="w.csv")
+# on_click="ignore": a download must not rerun the page (under load the rerun dropped the file
+# before the browser fetched it: 8 of 20 downloads failed in benchmarks/load_app.py)
+col_csv.download_button(
+    "Download CSV", csv_bytes, "mets_ranking.csv", "text/csv", key="w.csv", on_click="ignore"
+)
 col_json.download_button(
-    "Download JSON", json_bytes, "mets_ranking.json", "application/json", key="w.json"
+    "Download JSON",
+    json_bytes,
+    "mets_ranking.json",
+    "application/json",
+    key="w.json",
+    on_click="ignore",
 )
 
 ui.link_to("pages/6_Sanity_Check.py", "Sanity check: is it reading the ECG?", ":material/science:")
