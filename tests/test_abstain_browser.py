@@ -12,6 +12,7 @@ from test_browser import (  # noqa: F401 (app_url is a fixture used by name)
     CHROMIUM_ARGS,
     UI_TIMEOUT_MS,
     _go_to,
+    _rank,
     _wait_idle,
     app_url,
 )
@@ -38,19 +39,6 @@ def _flat_csv(folder: Path) -> Path:
     return path
 
 
-def _rank(page) -> None:  # noqa: ANN001 (a Playwright Page)
-    from playwright.sync_api import expect
-
-    _go_to(page, "Zero Shot", "Rank candidate diagnoses")
-    box = page.get_by_label("Candidate diagnoses, one per line")
-    box.fill("\n".join(CANDIDATES))
-    box.press("Control+Enter")
-    _wait_idle(page)
-    page.get_by_role("button", name="Rank", exact=True).click()
-    expect(page.get_by_text("Controls:", exact=False).first).to_be_visible()
-    _wait_idle(page)
-
-
 def test_flat_line_shows_the_banner_and_a_real_ecg_does_not(
     app_url: str,  # noqa: F811
     tmp_path: Path,
@@ -70,7 +58,7 @@ def test_flat_line_shows_the_banner_and_a_real_ecg_does_not(
         page.locator('input[type="file"]').set_input_files([str(_flat_csv(tmp_path))])
         expect(page.get_by_text("Signal quality per lead")).to_be_visible()
         _wait_idle(page)
-        _rank(page)
+        _rank(page, CANDIDATES, shown="Controls:")
         expect(page.get_by_text(BANNER, exact=False)).to_be_visible()
         expect(page.get_by_text("Ranking (shown for inspection only)")).to_be_visible()
 
@@ -78,7 +66,7 @@ def test_flat_line_shows_the_banner_and_a_real_ecg_does_not(
         page.get_by_role("tab", name="Bundled example").click()
         page.get_by_role("button", name="Load this example").click()
         _wait_idle(page)
-        _rank(page)
+        _rank(page, CANDIDATES, shown="Controls:")
         expect(page.get_by_text("Top-ranked:")).to_be_visible()
         expect(page.get_by_text(BANNER, exact=False)).to_have_count(0)
         browser.close()

@@ -139,14 +139,7 @@ def test_upload_wfdb_pair_and_rank_two_candidates(app_url: str, screenshot_dir: 
         _wait_idle(page)
         page.screenshot(path=screenshot_dir / "3_signal_view.png", full_page=True)
 
-        _go_to(page, "Zero Shot", "Rank candidate diagnoses")
-        box = page.get_by_label("Candidate diagnoses, one per line")
-        box.fill("\n".join(CANDIDATES))
-        box.press("Control+Enter")
-        _wait_idle(page)
-        page.get_by_role("button", name="Rank", exact=True).click()
-        expect(page.get_by_text("Top-ranked:")).to_be_visible()
-        _wait_idle(page)
+        _rank(page, CANDIDATES)
         prompts = page.get_by_text("Exact prompts sent to the text model")
         prompts.click()
         table = page.locator('[data-testid="stTable"]').last
@@ -222,7 +215,8 @@ def _load_example(page, title: str) -> None:  # noqa: ANN001
     _wait_idle(page)
 
 
-def _rank(page, candidates: list[str]) -> None:  # noqa: ANN001
+def _rank(page, candidates, shown: str = "Top-ranked:") -> None:  # noqa: ANN001
+    """Type `candidates` on the Zero-shot page, press Rank, wait until `shown` is on the page."""
     from playwright.sync_api import expect
 
     _go_to(page, "Zero Shot", "Rank candidate diagnoses")
@@ -231,7 +225,7 @@ def _rank(page, candidates: list[str]) -> None:  # noqa: ANN001
     box.press("Control+Enter")
     _wait_idle(page)
     page.get_by_role("button", name="Rank", exact=True).click()
-    expect(page.get_by_text("Top-ranked:")).to_be_visible()
+    expect(page.get_by_text(shown).first).to_be_visible()
     _wait_idle(page)
 
 
