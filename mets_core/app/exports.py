@@ -13,12 +13,8 @@ import pandas as pd
 
 from mets_core.record import ECGRecord
 from mets_core.signal.quality import LeadQuality
+from mets_core.zeroshot.disclaimer import DISCLAIMER
 from mets_core.zeroshot.rank import Ranking
-
-DISCLAIMER = (
-    "METS ranks free-text diagnoses by their similarity to an ECG. It is a research and teaching "
-    "tool, not a medical device, and its output is not a diagnosis."
-)
 
 
 def record_summary(record: ECGRecord) -> dict[str, str]:
