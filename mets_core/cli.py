@@ -1,6 +1,7 @@
 """The `mets` command: argparse -> calls into mets_core. No logic of its own.
 
 mets rank RECORD --candidate "atrial fibrillation" --candidate "sinus rhythm" [--json]
+mets reading RECORD --candidates "a" "b" --out reading.pdf [--png reading.png]
 mets info [--json]
 mets train ...            (see `mets train --help`)
 mets evaluate ...         (see `mets evaluate --help`)
@@ -74,6 +75,49 @@ def cmd_rank(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reading(args: argparse.Namespace) -> int:
+    """`mets reading`: rank like `mets rank`, then write the one-page printable reading."""
+    from pathlib import Path
+
+    from mets_core.io.load import load_record
+    from mets_core.reading import PrintSettings, render_reading
+    from mets_core.zeroshot.rank import rank
+
+    record = load_record(args.record, fs_hz=args.fs_hz)
+    ranking = rank(_load(args), record, list(args.candidates), template=args.template)
+    settings = PrintSettings(args.speed, args.gain, args.filter, args.mains, args.paper)
+    label = args.label or f"ECG file, {record.file_info.get('format', 'format not stated')}"
+    files = render_reading(
+        record, ranking, label=label, settings=settings, include_patient=args.include_patient
+    )
+    Path(args.out).write_bytes(files.pdf)
+    written = [args.out]
+    if args.png:
+        Path(args.png).write_bytes(files.png)
+        written.append(args.png)
+    print(json.dumps({"written": written}) if args.json else f"wrote {', '.join(written)}")
+    return 0
+
+
+def _add_reading_parser(sub: argparse._SubParsersAction) -> None:
+    reading = sub.add_parser("reading", help="one-page printable reading (PDF, optional PNG)")
+    reading.add_argument("record", help="ECG file (.hea, .zip, .csv, .npy, .mat, .edf, ...)")
+    reading.add_argument("--candidates", nargs="+", required=True, help="candidate diagnoses")
+    reading.add_argument("--out", required=True, help="PDF file to write")
+    reading.add_argument("--png", default=None, help="also write the page as a PNG here")
+    reading.add_argument("--label", default=None, help="source label printed (default: format)")
+    reading.add_argument("--include-patient", action="store_true", help="print patient fields")
+    reading.add_argument("--speed", type=float, default=25.0, help="mm/s: 25 or 50")
+    reading.add_argument("--gain", type=float, default=10.0, help="mm/mV: 5, 10 or 20")
+    reading.add_argument("--filter", default="diagnostic", help="diagnostic | raw")
+    reading.add_argument("--mains", type=float, default=50.0, help="mains notch, Hz: 50 or 60")
+    reading.add_argument("--paper", default="A4", help="A4 | letter (landscape)")
+    reading.add_argument("--template", default=None, help="prompt with one {} slot")
+    reading.add_argument("--fs-hz", type=float, default=None, help="rate for CSV/NPY files")
+    _model_args(reading)
+    reading.set_defaults(func=cmd_reading)
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     model = _load(args)
     info = {
@@ -124,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     rank_parser.add_argument("--fs-hz", type=float, default=None, help="rate for CSV/NPY files")
     _model_args(rank_parser)
     rank_parser.set_defaults(func=cmd_rank)
+    _add_reading_parser(sub)
     info_parser = sub.add_parser("info", help="weights, provenance, text model, device")
     _model_args(info_parser)
     info_parser.set_defaults(func=cmd_info)
