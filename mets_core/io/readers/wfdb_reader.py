@@ -9,6 +9,7 @@ size the header implies, so a mismatched pair gets a clear message instead of wf
 from __future__ import annotations
 
 import math
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -35,15 +36,54 @@ _BYTES_PER_SAMPLE: dict[str, float] = {
 _WFDB_ERRORS = (HeaderSyntaxError, ValueError, IndexError, KeyError, OSError, TypeError)
 
 
-def read_header(header_path: Path) -> wfdb.Record:
-    """Parse a .hea file; raise ECGInputError if it is not a WFDB header."""
+def read_header(header_path: Path) -> tuple[wfdb.Record, list[str]]:
+    """Parse a .hea file; raise ECGInputError if it is not a WFDB header.
+
+    Returns:
+        (the header, notes): a note when the record line had to be read leniently.
+    """
     try:
-        return wfdb.rdheader(str(header_path.with_suffix("")))
+        return wfdb.rdheader(str(header_path.with_suffix(""))), []
     except _WFDB_ERRORS as error:
+        fixed = _read_header_named_with_extension(header_path)
+        if fixed is not None:
+            return fixed
         raise ECGInputError(
             f"{header_path.name} is not a valid WFDB header file ({error}). A WFDB header starts "
             "with a line such as '00001_lr 12 100 1000' (name, leads, rate, samples)."
         ) from error
+
+
+def _read_header_named_with_extension(header_path: Path) -> tuple[wfdb.Record, list[str]] | None:
+    """Read a header whose record line names the record with its signal file's extension.
+
+    Some PhysioNet/CinC 2020 Georgia headers start `E00015.mat 12 500 5000 ...` instead of
+    `E00015 12 500 5000 ...`; wfdb 4.x refuses that record line although the signal lines are
+    valid. The record name is only a label here (signal files are found from the signal lines),
+    so the header is parsed with the extension dropped from that one name. Returns None when the
+    record line does not have this form (the caller reports the original error).
+    """
+    try:
+        lines = header_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    first = lines[0].split(maxsplit=1) if lines else []
+    name = first[0] if first else ""
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem or extension.lower() not in ("mat", "dat") or len(first) < 2:
+        return None
+    with tempfile.TemporaryDirectory() as folder:  # the header text only; deleted on return
+        copy = Path(folder) / f"{stem}.hea"
+        copy.write_text("\n".join([f"{stem} {first[1]}", *lines[1:]]) + "\n", encoding="utf-8")
+        try:
+            header = wfdb.rdheader(str(copy.with_suffix("")))
+        except _WFDB_ERRORS:
+            return None
+    note = (
+        f"the header names the record '{name}' with a file extension (as some PhysioNet/CinC "
+        f"2020 Georgia files do); read as '{stem}'"
+    )
+    return header, [note]
 
 
 def _expected_bytes(header: wfdb.Record, file_name: str) -> float | None:
@@ -112,7 +152,7 @@ def read_wfdb(path: Path, fs_hz: float | None) -> RawRecording:
         raise ECGInputError(
             f"The WFDB signal file {path.name} needs its header {header_path.name}; upload both."
         )
-    header = read_header(header_path)
+    header, notes = read_header(header_path)
     if header.n_sig == 0 or not header.file_name:
         raise ECGInputError(f"The WFDB header {header_path.name} declares no signals.")
     if len(header.file_name) != header.n_sig:
@@ -122,7 +162,6 @@ def read_wfdb(path: Path, fs_hz: float | None) -> RawRecording:
         )
     _check_signal_files(header, header_path)
     signal = _read_signal(header, header_path)
-    notes = []
     notes += ignored_rate_notes(header.fs, fs_hz)
     info = {"format": f"WFDB (signal format {', '.join(dict.fromkeys(header.fmt))})"}
     if header.comments:
