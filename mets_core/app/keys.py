@@ -42,3 +42,7 @@ W_SEARCH_TEXT = "w.search_text"
 W_SEARCH_TOP = "w.search_top"
 W_SEARCH_PICK = "w.search_pick"
 W_SEARCH_OPEN = "w.search_open"
+W_READING_PATIENT = "w.reading_patient"  # printable reading: include patient identifiers
+W_READING_PAPER = "w.reading_paper"
+W_READING_PDF = "w.reading_pdf"
+W_READING_PNG = "w.reading_png"
