@@ -15,6 +15,7 @@ import numpy.typing as npt
 from mets_core.config import PreprocessConfig
 from mets_core.errors import ECGInputError
 from mets_core.record import ECGRecord, constant_leads, constant_leads_note
+from mets_core.signal.calibration import blank_calibration_pulses
 from mets_core.signal.clean import FloatArray, clean_ecg, resample_ecg
 
 
@@ -81,9 +82,10 @@ def arrange_leads(
 def preprocess_for_model(record: ECGRecord, config: PreprocessConfig) -> PreprocessedECG:
     """Turn any validated record into model input, the same way in training and in the app.
 
-    Order: check -> resample to the model rate -> clean (so cleaning always runs at the rate the
-    model was trained on) -> arrange leads by name (missing leads: zero rows, the model is trained
-    with lead dropout) -> clip extreme amplitudes -> split into model windows.
+    Order: check -> hold any device calibration pulse flat (`signal.calibration`; records
+    without one are untouched) -> resample to the model rate -> clean (so cleaning always runs at
+    the rate the model was trained on) -> arrange leads by name (missing leads: zero rows, the
+    model is trained with lead dropout) -> clip extreme amplitudes -> split into model windows.
 
     Args:
         record: an ECGRecord (signal (L, T) in mV).
@@ -105,6 +107,8 @@ def preprocess_for_model(record: ECGRecord, config: PreprocessConfig) -> Preproc
     """
     record.validate()
     notes = _check_usable(record, config)
+    record, pulse_note = blank_calibration_pulses(record)
+    notes += [pulse_note] if pulse_note else []
     signal = resample_ecg(record.signal, fs_in_hz=record.fs_hz, fs_out_hz=config.fs_hz)
     if record.fs_hz != config.fs_hz:
         notes.append(f"resampled {record.fs_hz:g} Hz -> {config.fs_hz:g} Hz (model rate)")

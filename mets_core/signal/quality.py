@@ -1,7 +1,9 @@
 """Per-lead quality flags (flat, saturated, noisy, missing, derived) and a go / no-go for ranking.
 
 The app shows these beside the tracing and warns before the model ranks a record that fails them
-(a model must not silently rank a flat line or pure noise).
+(a model must not silently rank a flat line or pure noise). A device calibration pulse
+(`signal.calibration`) is not ECG: it is cut off before the checks, so its flat 1 mV top is not
+read as clipping.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from scipy.signal import welch
 
 from mets_core.leads import STANDARD_12_LEADS
 from mets_core.record import ECGRecord
+from mets_core.signal.calibration import trim_calibration_pulses
 
 FLAT_RANGE_MV = 0.05  # robust peak-to-peak (0.5-99.5 percentile) below this: flat (the one
 # definition of a flat lead; a lead of one constant value is `record.constant_leads`)
@@ -97,6 +100,7 @@ def assess_leads(
 
     Returns:
         One `LeadQuality` per lead: expected leads in their order, then any other recorded lead.
+        Device calibration pulses at the start or end are left out of every check.
 
     Example:
         >>> import neurokit2 as nk
@@ -106,6 +110,7 @@ def assess_leads(
         [(), ('flat',)]
     """
     names = list(expected) + [n for n in record.lead_names if n not in expected]
+    record = trim_calibration_pulses(record)
     result = []
     for name in names:
         if name not in record.lead_names:
