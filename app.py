@@ -1,54 +1,67 @@
-"""METS home page and `streamlit run app.py` entry point: what the tool is, and which model runs."""
+"""`streamlit run app.py`: the router. It names every page, loads the model once, runs the page.
+
+Each page stays a file under `pages/` (so `ui.link_to("pages/...")`, `st.switch_page` and
+AppTest address it by path) and still runs on its own. The model is loaded here, before any
+page, with a visible status: importing torch and loading the weights takes 10-20 s on a CPU the
+first time after a server start, and a page would otherwise wait on a blank screen.
+"""
 
 from __future__ import annotations
 
+import sys
+
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
-from mets_core.app import model_cache, ui
+MODEL_STATUS = "Loading the METS model (first start only) ..."
+PAGES = {  # section -> (file, title in the navigation, icon); titles match the tests' labels
+    "": [("pages/0_Home.py", "Home", ":material/home:")],
+    "Read an ECG": [
+        ("pages/1_Load_ECG.py", "Load ECG", ":material/upload_file:"),
+        ("pages/3_Signal_View.py", "Signal View", ":material/monitor_heart:"),
+        ("pages/2_Zero_Shot.py", "Zero Shot", ":material/sort:"),
+        ("pages/6_Sanity_Check.py", "Sanity Check", ":material/science:"),
+    ],
+    "Learn": [("pages/8_Teaching.py", "Teaching", ":material/school:")],
+    "Research": [
+        ("pages/4_Explore_Dataset.py", "Explore Dataset", ":material/analytics:"),
+        ("pages/7_Search.py", "Search", ":material/search:"),
+        ("pages/5_Model_Card.py", "Model Card", ":material/description:"),
+    ],
+}
 
-ui.page_setup("Home")
-st.title("METS: zero-shot ECG reading")
-st.markdown(
-    "Load a 12-lead ECG, type the diagnoses you are weighing, and METS ranks them by how similar "
-    "each one is to the tracing, using an ECG encoder trained against report text "
-    "(METS: multimodal ECG-text self-supervision)."
-)
 
-col_is, col_is_not = st.columns(2)
-with col_is:
-    st.subheader("What it is")
-    st.markdown(
-        "- A **similarity ranking** of free-text candidate diagnoses for one recording\n"
-        "- A standard **12-lead paper display** with measurements and quality flags\n"
-        "- A way to **explore a dataset** and walk through the model's failures\n"
-        "- For **research and teaching**"
-    )
-with col_is_not:
-    st.subheader("What it is not")
-    st.markdown(
-        "- **Not a diagnosis** and not a medical device\n"
-        "- Not a probability of disease: scores are relative between the candidates you type\n"
-        "- Not validated for clinical use; never base patient care on it\n"
-        "- Uploads stay in your browser session; they are not stored or shared"
-    )
+def _navigation() -> StreamlitPage:
+    sections = {
+        section: [
+            st.Page(path, title=title, icon=icon, default=path.endswith("0_Home.py"))
+            for path, title, icon in entries
+        ]
+        for section, entries in PAGES.items()
+    }
+    return st.navigation(sections, expanded=True)
 
-st.subheader("Model in use")
-model = model_cache.load_model_or_stop()
-ui.show_weights_status(model)
-provenance = model.weights.provenance or {}
-if provenance:
-    st.caption(
-        " · ".join(f"{key}: {value}" for key, value in provenance.items() if value is not None)
-    )
-ui.link_to("pages/5_Model_Card.py", "Full model card", ":material/description:")
 
-st.subheader("Quick start")
-st.markdown(
-    "1. **Load ECG**: pick a bundled example or upload a WFDB pair (.hea + .dat), ZIP, CSV, NPY, "
-    "MAT, EDF or a vendor XML export.\n"
-    "2. **Signal view**: read it as paper (3 x 4 + rhythm strip, 25 mm/s, 10 mm/mV), raw or "
-    "cleaned, with measurements, median beats and calipers.\n"
-    "3. **Zero-shot**: type one candidate per line (or pick a preset) and rank them.\n"
-    "4. **Explore dataset**: run over a PTB-XL test split and open the misclassified records."
-)
-ui.link_to("pages/1_Load_ECG.py", "Start: load an ECG", ":material/upload_file:")
+def _preload_model() -> None:
+    """Import the model code and load the weights once per server process, with a status.
+
+    `mets_core` pulls in torch and the language model, so it is imported inside the status:
+    the user sees what is happening from the first second. Later runs find the model loaded and
+    show nothing. A failure is left to the page, which shows it in plain words.
+    """
+    cache = sys.modules.get("mets_core.app.model_cache")
+    if cache is not None and cache.is_loaded():
+        return
+    slot = st.empty()
+    with slot.status(MODEL_STATUS, expanded=False) as status:
+        from mets_core.app import model_cache
+
+        if model_cache.preload() is not None:
+            status.update(label="The METS model could not be loaded", state="error")
+            return
+    slot.empty()
+
+
+page = _navigation()
+_preload_model()
+page.run()

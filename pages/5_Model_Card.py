@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
-from mets_core.app import model_cache, ui
+from mets_core.app import keys, model_cache, ui
+from mets_core.app.charts import plot_training_history
 from mets_core.config import to_dict
+from mets_core.errors import METSError
+from mets_core.evaluate import model_card
 
 ui.page_setup("Model card")
 st.title("Model card")
@@ -27,9 +28,19 @@ st.table(
         ],
     }
 )
-if info.provenance:
-    st.markdown("**Provenance (from the weights sidecar)**")
-    st.table(ui.key_value_table(info.provenance))
+provenance = info.provenance or {}
+if provenance:
+    st.markdown("**How these weights were trained** (weights sidecar)")
+    st.dataframe(model_card.training_summary(provenance), hide_index=True, key="card_training")
+    history = model_card.training_history(provenance)
+    if not history.empty:
+        st.plotly_chart(
+            plot_training_history(history, model_card.kept_epoch(history)), key="card_history"
+        )
+    with st.expander("Full provenance (command, configuration, per-epoch values)"):
+        st.table(ui.key_value_table({k: v for k, v in provenance.items() if k != "history"}))
+        if not history.empty:
+            st.dataframe(history, hide_index=True, key="card_history_table")
 
 config = model.config
 st.subheader("Architecture")
@@ -59,16 +70,86 @@ st.caption(
     "bundled package; nothing is downloaded while you use it."
 )
 
-st.subheader("Evaluation results (results/)")
-reports = ui.result_files(".json")
-if not reports:
-    st.info("No evaluation results have been written to results/ yet.")
-for path in reports:
-    with st.expander(str(path.relative_to(ui.REPO_ROOT))):
+
+def _result(name: str) -> dict:
+    """results/<name> parsed, or {} (with a note) when it is missing or unreadable."""
+    try:
+        return model_card.read_result(ui.RESULTS_DIR / name)
+    except METSError as error:
+        st.caption(f"results/{name}: {error}")
+        return {}
+
+
+st.subheader("Headline results (results/)")
+st.caption(
+    "Each table is read from the file a command wrote; the commands are in results/README.md. "
+    "PTB-XL fold 10 is the test fold: nothing was trained or chosen on it."
+)
+serving = _result("serving.json")
+evaluation = _result("evaluation.json")
+results_sha = (serving.get("weights") or {}).get("sha256")
+if results_sha and results_sha != info.sha256:
+    st.warning(
+        f"These results were measured for other weights ({results_sha[:12]}...), not for the "
+        "weights in use here.",
+        icon=ui.ICON_WARNING,
+    )
+zero_shot = model_card.zero_shot_table(serving)
+if not zero_shot.empty:
+    st.markdown(
+        "**Zero-shot on PTB-XL fold 10, as served** (plain class names, the served template and "
+        "temperature; results/serving.json). Calibration error and top-1 accuracy over the "
+        "records with one reference class."
+    )
+    st.dataframe(zero_shot, hide_index=True, key="card_zero_shot")
+baselines = model_card.baseline_table(evaluation, serving)
+if not baselines.empty:
+    st.markdown(
+        "**Beside the baselines** (fold-10 macro AUROC per task; `mets evaluate`, "
+        "results/evaluation.json): the untrained encoder shows what the text alone gives; the "
+        "linear probes and the supervised network use training labels, which zero-shot never sees."
+    )
+    st.dataframe(baselines, hide_index=True, key="card_baselines")
+external = model_card.external_table(_result("external_sites.json"))
+if not external.empty:
+    st.markdown(
+        "**Other hospitals** (rhythm classes, CinC 2020/2021 sites; results/external_sites.json; "
+        "reporting only, never used to choose anything)"
+    )
+    st.dataframe(external, hide_index=True, key="card_external")
+abstain = model_card.abstain_table(_result("abstain.json"))
+if not abstain.empty:
+    st.markdown(
+        "**Abstain** (results/abstain.json): every ranking checks whether the input looks like an "
+        "ECG the model learned from: usable leads (quality), limb leads consistent with "
+        "Einthoven's law (limb), QRS-like slopes (slope), and similarity to the **reference "
+        "bank**, training-fold ECGs embedded with these weights (reference). The thresholds "
+        "were set on fold 9 so that no fold-9 ECG is refused; below, how often it abstained on "
+        "real ECGs (with the allowed rate) and on synthetic controls that are no ECG."
+    )
+    st.dataframe(abstain, hide_index=True, key="card_abstain")
+bank = model_card.reference_bank_summary(info.reference_bank)
+st.markdown(
+    "**Reference bank**: training-fold ECGs embedded with these weights and shipped beside them. "
+    "Each ranking places every candidate's cosine among the bank's ECGs (its percentile) and "
+    "lists the most similar bank ECGs with their reports (case-based evidence); the abstain "
+    "check above uses the distance to them."
+)
+if bank.empty:
+    st.info("These weights ship no reference bank: rankings show no percentiles or neighbours.")
+else:
+    st.dataframe(bank, hide_index=True, key="card_bank")
+
+with st.expander("Every results file (raw JSON)"):
+    reports = ui.result_files(".json")
+    if not reports:
+        st.info("No evaluation results have been written to results/ yet.")
+    path = st.selectbox("File", reports, format_func=ui.relative_to_repo, key=keys.W_CARD_RAW_FILE)
+    if path is not None:
         try:
-            st.json(json.loads(path.read_text(encoding="utf-8")), expanded=False)
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            st.error(f"Could not read {path.name}: {error}")
+            st.json(model_card.read_result(path), expanded=False)
+        except METSError as error:
+            st.error(str(error))
 
 st.subheader("Known limits")
 st.markdown(

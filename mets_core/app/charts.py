@@ -1,4 +1,5 @@
-"""Smaller figures: raw-versus-clean strip, median beats, score bars, lead importance, confusion.
+"""Smaller figures: raw-versus-clean strip, median beats, score bars, lead importance, confusion,
+training history.
 
 Pure builders returning `go.Figure` (never st.*); re-exported by `mets_core.app.plotting`.
 """
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -315,4 +317,41 @@ def plot_confusion_matrix(matrix: npt.ArrayLike, class_names: Sequence[str]) -> 
     fig.update_yaxes(autorange="reversed", title="reference")
     fig.update_xaxes(title="predicted")
     fig.update_layout(title="Confusion matrix", height=150 + 40 * len(class_names))
+    return fig
+
+
+def plot_training_history(
+    history: pd.DataFrame, kept_epoch: int | None = None, metric: str = "val_auroc"
+) -> go.Figure:
+    """Training curves: losses on the left axis, the fold-9 AUROC on the right, one point an epoch.
+
+    Args:
+        history: one row per epoch with `epoch` and any of train_loss, val_loss, `metric`
+            (`mets_core.evaluate.model_card.training_history`).
+        kept_epoch: the epoch whose weights were kept, marked with a dashed line.
+        metric: the fold-9 validation column to draw on the right axis.
+
+    Returns:
+        A line chart; a column the history lacks is left out.
+
+    Raises:
+        METSError: when `history` has no epoch column or no row.
+    """
+    if history.empty or "epoch" not in history.columns:
+        raise METSError("The weights carry no training history to plot.")
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    lines = (("train_loss", "training loss", False), ("val_loss", "fold-9 loss", False))
+    for column, name, right in (*lines, (metric, "fold-9 macro AUROC", True)):
+        if column in history.columns and history[column].notna().any():
+            fig.add_trace(
+                go.Scatter(x=history["epoch"], y=history[column], name=name, mode="lines+markers"),
+                secondary_y=right,
+            )
+    if kept_epoch is not None:
+        fig.add_vline(x=kept_epoch, line_dash="dash", line_color="#64748b")
+        fig.add_annotation(x=kept_epoch, y=1.0, yref="paper", text="kept", showarrow=False)
+    fig.update_xaxes(title="epoch")
+    fig.update_yaxes(title="contrastive loss", secondary_y=False)
+    fig.update_yaxes(title="macro AUROC", secondary_y=True)
+    fig.update_layout(title="Training history", height=360, legend={"orientation": "h", "y": -0.25})
     return fig

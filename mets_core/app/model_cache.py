@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from mets_core.model.load import LoadedModel
 
 RANDOM_INIT = "random-init"  # METS_WEIGHTS value for an untrained model (interface demos, tests)
+_LOADED: set[tuple[str | None, str]] = set()  # (weights, device) this process has loaded
 
 
 @st.cache_resource(show_spinner="Loading the METS model (once per server process)…")
@@ -26,8 +27,30 @@ def _load_model_cached(weights: str | None, device: str) -> LoadedModel:
 
     no_shipped_weights = not weights_paths(DEFAULT_WEIGHTS)[0].is_file()
     if weights == RANDOM_INIT or (weights is None and no_shipped_weights):
-        return load_model(device=device, random_init=True)
-    return load_model(weights, device=device)
+        model = load_model(device=device, random_init=True)
+    else:
+        model = load_model(weights, device=device)
+    _LOADED.add((weights, device))
+    return model
+
+
+def is_loaded() -> bool:
+    """Whether this server process already holds the model for (METS_WEIGHTS, METS_DEVICE)."""
+    return (settings.weights(), settings.device()) in _LOADED
+
+
+def preload() -> str | None:
+    """Load the process-wide model now (the router calls it before any page runs).
+
+    Returns:
+        None when the model is ready; otherwise the reason it could not be loaded, in plain words
+        (each page then shows it again through `load_model_or_stop`).
+    """
+    try:
+        _load_model_cached(settings.weights(), settings.device())
+    except METSError as error:
+        return str(error)
+    return None
 
 
 def load_model_or_stop() -> LoadedModel:

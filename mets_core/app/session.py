@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
 
     from mets_core.record import ECGRecord
+    from mets_core.teaching.lesson import Lesson
     from mets_core.zeroshot.explain import TimeImportance
     from mets_core.zeroshot.rank import Ranking
     from mets_core.zeroshot.sanity import ControlResult
@@ -354,3 +355,33 @@ def explore_table() -> pd.DataFrame | None:
 def explore_source() -> str:
     """Where `explore_table()` came from ("" when unknown)."""
     return st.session_state.get(KEY_EXPLORE_SOURCE, "")
+
+
+# --- teaching mode (pages/8_Teaching.py) ---
+
+KEY_LESSON = "mets.lesson"  # teaching.lesson.Lesson: the learner's deck, answers and results
+KEY_LESSON_RECORD = "mets.lesson_record"  # (case_id, ECGRecord): the ECG of the case on show
+
+
+def lesson() -> Lesson | None:
+    """The learner's teaching session (deck, position, results), or None before one starts."""
+    return st.session_state.get(KEY_LESSON)
+
+
+def set_lesson(value: Lesson) -> None:
+    """Keep the learner's teaching session (a new `Lesson` value after every step)."""
+    st.session_state[KEY_LESSON] = value
+
+
+def lesson_record(case_id: str, load: Callable[[], ECGRecord]) -> ECGRecord:
+    """The ECG of teaching case `case_id`, read once while that case is on show.
+
+    Args:
+        case_id: the case on show, e.g. "ptbxl:417".
+        load: reads the case's ECG (`teaching.deck.load_case_record`).
+    """
+    stored = st.session_state.get(KEY_LESSON_RECORD)
+    if stored is None or stored[0] != case_id:
+        stored = (case_id, load())
+        st.session_state[KEY_LESSON_RECORD] = stored
+    return stored[1]
