@@ -9,6 +9,7 @@ import numpy.typing as npt
 
 from mets_core.errors import ECGInputError
 from mets_core.leads import STANDARD_12_LEADS
+from mets_core.notes import Note, warning
 
 # A lead that varies by less than this over the whole record holds one value: no signal at all
 # (disconnected). Such a lead is noted; a record of only such leads is refused. A lead too small to
@@ -23,12 +24,14 @@ def constant_leads(
     return [name for name, row in zip(names, signal, strict=True) if np.ptp(row) < CONSTANT_PTP_MV]
 
 
-def constant_leads_note(names: list[str]) -> str | None:
-    """The note for constant leads, or None when there are none."""
+def constant_leads_note(names: list[str]) -> Note | None:
+    """The note for constant leads (a warning: the model reads them as no signal), or None."""
     if len(names) == 1:
-        return f"lead {names[0]} is flat (constant value); it may be disconnected"
+        return warning(f"lead {names[0]} is flat (constant value); it may be disconnected")
     if names:
-        return f"leads {', '.join(names)} are flat (constant value); they may be disconnected"
+        return warning(
+            f"leads {', '.join(names)} are flat (constant value); they may be disconnected"
+        )
     return None
 
 

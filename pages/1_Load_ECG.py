@@ -10,6 +10,12 @@ from mets_core.errors import METSError
 from mets_core.io import examples
 from mets_core.io.load import load_record_from_uploads
 from mets_core.io.readers import SUPPORTED_FORMATS_TEXT
+from mets_core.io.uploads import (
+    hide_file_names,
+    neutral_upload_label,
+    upload_format_name,
+    without_file_names,
+)
 
 ui.page_setup("Load ECG")
 st.title("Load an ECG")
@@ -41,6 +47,7 @@ with tab_upload:
         accept_multiple_files=True,
         key=session.upload_widget_key(),  # a new key after each upload empties the widget
     )
+    ui.show_refused_files_in_words()
     limit_mb = settings.session_upload_limit_bytes() / 2**20
     st.caption(
         f"Read: {SUPPORTED_FORMATS_TEXT}. At most {limit_mb:.0f} MB at a time. Files are read "
@@ -54,6 +61,14 @@ with tab_upload:
         step=50.0,
         key=keys.W_UPLOAD_FS,
     )
+    session.restore_widget(keys.W_SHOW_FILE_NAMES, False)
+    show_names = st.checkbox(
+        "Show the uploaded files' names",
+        key=keys.W_SHOW_FILE_NAMES,
+        help="Off by default: clinical exports are often named after the patient. An upload is "
+        "shown as e.g. “Upload 1, GE MUSE XML”; downloads never carry the file names.",
+    )
+    session.remember_widget(keys.W_SHOW_FILE_NAMES, show_names)
     if uploads:
         session.take_upload(uploads, settings.session_upload_limit_bytes())
         st.rerun()  # draw the emptied uploader; the held bytes are read below
@@ -61,16 +76,19 @@ with tab_upload:
     signature = (fs_hz, held.number) if held else None
     if held and signature != session.upload_signature():
         session.set_upload_signature(signature)  # read each upload once per sampling rate
+        names = [name for name, _ in held.files]
+        label = neutral_upload_label(held.number, upload_format_name(held.files))
         try:
+            read = load_record_from_uploads(list(held.files), fs_hz=fs_hz or None)
             session.set_record(  # also drops the held bytes: the record is all that stays
-                load_record_from_uploads(list(held.files), fs_hz=fs_hz or None),
-                "Upload: " + ", ".join(name for name, _ in held.files),
+                without_file_names(read, names, label), label, file_names=names
             )
         except METSError as error:
             session.forget_record()  # never keep showing the previous ECG
-            session.set_upload_error(str(error))
+            message = str(error) if show_names else hide_file_names(str(error), names, label)
+            session.set_upload_error(message)
     if session.upload_error():
-        st.error(session.upload_error())
+        st.error(session.upload_error(), icon=ui.ICON_ERROR)
         st.stop()
 
 record = session.record()
@@ -88,8 +106,7 @@ col_fs.metric("Sampling rate", f"{record.fs_hz:g} Hz")
 col_duration.metric("Duration", f"{record.duration_s:.1f} s")
 col_units.metric("Units", "mV")
 st.caption("Leads: " + ", ".join(record.lead_names))
-for note in record.notes:
-    st.info(f"While reading: {note}")
+ui.show_reading_notes(record.notes)
 ui.show_patient_fields(record)
 ui.show_file_statements(record)
 

@@ -15,7 +15,7 @@ from mets_core.zeroshot import sanity
 from mets_core.zeroshot.abstain import controls_line
 from mets_core.zeroshot.explain import time_importance
 from mets_core.zeroshot.labels import presets
-from mets_core.zeroshot.rank import probability_meaning
+from mets_core.zeroshot.rank import probability_meaning, probability_name
 
 ui.page_setup("Zero-shot ranking")
 st.title("Rank candidate diagnoses")
@@ -28,29 +28,39 @@ model = model_cache.load_model_or_stop()
 ui.show_weights_status(model)
 
 
+PRESET_NONE = "(type your own)"
+
+
 def _apply_preset() -> None:
     name = session.preset_choice()
     if name in presets():
         session.set_candidates_text("\n".join(presets()[name]))
 
 
-st.selectbox(
+# Every input is restored from this session before it is drawn and remembered after: Streamlit
+# forgets a widget's value when the user visits another page.
+session.restore_widget(keys.W_PRESET, PRESET_NONE)
+preset = st.selectbox(
     "Preset candidate list (fills the box below; edit freely)",
-    ["(type your own)", *presets()],
+    [PRESET_NONE, *presets()],
     key=keys.W_PRESET,
     on_change=_apply_preset,
 )
+session.remember_widget(keys.W_PRESET, preset)
+session.restore_widget(keys.W_CANDIDATES, "")
 text = st.text_area(
     "Candidate diagnoses, one per line",
     key=keys.W_CANDIDATES,
     height=160,
-    placeholder="atrial fibrillation\nleft bundle branch block\nnormal ECG",
+    placeholder="Type one diagnosis per line, e.g. atrial fibrillation",
+    help="Free text, one candidate per line, or pick a preset above. The model ranks only the "
+    "candidates you give.",
 )
-template = st.text_input(
-    "Prompt template ({} is replaced by each candidate)",
-    value=model.config.zero_shot_template,
-    key=keys.W_TEMPLATE,
-)
+session.remember_widget(keys.W_CANDIDATES, text)
+session.restore_widget(keys.W_TEMPLATE, model.config.zero_shot_template)
+template = st.text_input("Prompt template ({} is replaced by each candidate)", key=keys.W_TEMPLATE)
+session.remember_widget(keys.W_TEMPLATE, template)
+session.restore_widget(keys.W_CENTER, False)
 center = st.checkbox(
     "Centre the candidates (subtract what all candidate texts share; needs 3 or more)",
     key=keys.W_CENTER,
@@ -58,10 +68,12 @@ center = st.checkbox(
     "are listed together. Off by default: fold 9 did not choose it, and the published numbers "
     "are without it (see the Model card).",
 )
+session.remember_widget(keys.W_CENTER, center)
 if st.button("Rank", key=keys.W_RANK, type="primary"):
     try:
         ranking = mets_core.rank(model, record, text, template=template, center=center)
     except METSError as error:
+        session.forget_ranking()  # no earlier ranking may look like the answer to this list
         ui.show_error_and_stop(error)
     session.set_ranking(ranking, template=template, centred=center)
 
@@ -71,6 +83,13 @@ if ranking is None:
 
 items = list(ranking)
 settings_used = session.ranking_settings()
+if not ui.ranking_matches_inputs(ranking, settings_used, text, template, center):
+    st.info(
+        "The ranking below is for the list ranked before ("
+        + ", ".join(item.candidate for item in items)
+        + "). Press **Rank** to rank the candidates and settings above.",
+        icon=":material/history:",
+    )
 if ranking.abstain:  # the first thing above the ranking
     st.error(
         f"**Not read as an ECG.** {ranking.abstain_reason} The ranking below is shown for "
@@ -92,7 +111,7 @@ for caution in (
     (ranking.uniformity_warning,) if ranking.uniformity_warning else ()
 ) + ranking.cautions:
     st.warning(caution)
-ui.show_notes(ranking.notes, title="Model input")
+ui.show_reading_notes(ranking.notes, routine=False)  # what changes the reading, above it
 
 if ranking.abstain:
     section = st.expander("Ranking (shown for inspection only)", expanded=False)
@@ -101,9 +120,10 @@ else:
 with section:
     st.subheader("Ranking")
     st.markdown(
-        f"Top-ranked: **{items[0].candidate}** (cosine {items[0].cosine:.3f}, "
-        f"{100 * items[0].probability:.0f}% among these {len(items)} candidates)"
+        f"Top-ranked: **{items[0].candidate}** (cosine {items[0].cosine:.3f}; "
+        f"{probability_name(ranking)}: {100 * items[0].probability:.0f}%)"
     )
+    ui.show_reference_comparison(ranking, session.reference())
     st.dataframe(exports.ranking_table(ranking), hide_index=True, key="ranking_table")
     st.plotly_chart(
         plot_scores(
@@ -126,6 +146,7 @@ with section:
         )
     with st.expander("Exact prompts sent to the text model"):
         st.table({"candidate": [i.candidate for i in items], "prompt": [i.prompt for i in items]})
+ui.show_reading_notes(ranking.notes, warnings=False)  # routine: one collapsed list below
 
 st.subheader("Most similar reference ECGs")
 if ranking.neighbours is None:

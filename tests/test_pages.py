@@ -85,7 +85,8 @@ def test_full_flow_example_to_ranking() -> None:
     assert not at.exception and not at.error
     table = at.dataframe[0].value  # the ranking table comes first
     assert set(table["candidate"]) == {"left bundle branch block", "normal ECG"}
-    assert table["relative probability (%)"].sum() == pytest.approx(100.0, abs=0.2)
+    column = exports.probability_column(at.session_state[session.KEY_RANKING])
+    assert table[column].sum() == pytest.approx(100.0, abs=0.2)
 
     at.button(key=keys.W_EXPLAIN).click().run()
     assert not at.exception and not at.error

@@ -14,7 +14,7 @@ import pandas as pd
 from mets_core.record import ECGRecord
 from mets_core.signal.quality import LeadQuality
 from mets_core.zeroshot.disclaimer import DISCLAIMER
-from mets_core.zeroshot.rank import Ranking
+from mets_core.zeroshot.rank import Ranking, probability_name
 
 
 def record_summary(record: ECGRecord) -> dict[str, str]:
@@ -48,16 +48,22 @@ def quality_table(flags: Sequence[LeadQuality]) -> pd.DataFrame:
 PERCENTILE_COLUMN = "above % of reference ECGs"
 
 
+def probability_column(ranking: Ranking) -> str:
+    """The ranking table's probability column, named by `rank.probability_name` (with "%")."""
+    return f"{probability_name(ranking)} (%)"
+
+
 def ranking_table(ranking: Ranking) -> pd.DataFrame:
-    """The ranking as a table: rank, candidate, cosine, relative probability in percent and,
-    with a reference bank, the candidate's percentile among the reference ECGs."""
+    """The ranking as a table: rank, candidate, cosine, the probability in percent (calibrated on
+    fold 9 when the weights carry that temperature) and, with a reference bank, the candidate's
+    percentile among the reference ECGs."""
     rows = []
     for position, item in enumerate(ranking, start=1):
         row = {
             "rank": position,
             "candidate": item.candidate,
             "cosine": round(float(item.cosine), 4),
-            "relative probability (%)": round(100.0 * float(item.probability), 1),
+            probability_column(ranking): round(100.0 * float(item.probability), 1),
         }
         if item.percentile is not None:
             row[PERCENTILE_COLUMN] = round(float(item.percentile), 1)
@@ -100,6 +106,7 @@ def ranking_exports(
         "disclaimer": DISCLAIMER,
         "record": record_summary(record),
         "settings": dict(settings),
+        "probability_means": probability_name(ranking),
         **ranking.to_dict(),
     }
     context = {key: value for key, value in payload.items() if key != "ranking"}

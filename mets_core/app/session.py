@@ -46,6 +46,8 @@ KEY_UPLOAD_GENERATION = "mets.upload_generation"  # int: which uploader widget k
 KEY_EXPLORE = "mets.explore"  # per-record predictions table of the explore page
 KEY_EXPLORE_SOURCE = "mets.explore_source"  # where KEY_EXPLORE came from (folder or CSV)
 _KEY_SIDEBAR_SLOT = "mets.sidebar_slot"  # this run's sidebar placeholder for the record in use
+KEY_UPLOAD_FILE_NAMES = "mets.upload_file_names"  # names of the files the record was read from
+KEY_WIDGET_MEMORY = "mets.widget_memory"  # {widget key: value}: inputs kept across pages
 
 # Results that belong to one record: a new record forgets them.
 _RECORD_RESULTS = (
@@ -56,6 +58,7 @@ _RECORD_RESULTS = (
     KEY_UPLOAD_ERROR,
     KEY_HELD_UPLOAD,  # the upload it was read from: its bytes are not kept once read
     KEY_DERIVED,
+    KEY_UPLOAD_FILE_NAMES,
 )
 T = TypeVar("T")
 
@@ -71,27 +74,37 @@ class RankingSettings:
 # --- the record in use ---
 
 
-def set_record(record: ECGRecord, label: str, reference: str | None = None) -> None:
+def set_record(
+    record: ECGRecord,
+    label: str,
+    reference: str | None = None,
+    file_names: Sequence[str] = (),
+) -> None:
     """Make `record` the ECG in use and forget every result of the previous one.
 
     Args:
         record: the ECG to use on every page from now on.
-        label: what the user loaded, e.g. "Example: normal ECG" or "Upload: x.hea, x.dat".
+        label: what the user loaded, e.g. "Example: normal ECG" or "Upload 1, GE MUSE XML";
+            never a file name (it may name the patient).
         reference: the dataset's own report or label for this record, if known.
+        file_names: the uploaded files' names, shown only when the user asks
+            (`set_show_file_names`); dropped with the record.
     """
     st.session_state[KEY_RECORD] = record
     st.session_state[KEY_RECORD_LABEL] = label
     st.session_state[KEY_REFERENCE] = reference
     for key in _RECORD_RESULTS:
         st.session_state.pop(key, None)
+    if file_names:
+        st.session_state[KEY_UPLOAD_FILE_NAMES] = tuple(file_names)
     st.session_state[keys.W_SHOW_PATIENT] = False  # a new record starts with its patient hidden
     _redraw_sidebar()
 
 
 def forget_record() -> None:
     """Drop the session's record (e.g. after a failed upload) so no earlier ECG stays on show."""
-    st.session_state.pop(KEY_RECORD, None)
-    st.session_state.pop(KEY_DERIVED, None)
+    for key in (KEY_RECORD, KEY_DERIVED, KEY_UPLOAD_FILE_NAMES, KEY_RANKING, KEY_SANITY):
+        st.session_state.pop(key, None)
     _redraw_sidebar()
 
 
@@ -103,12 +116,25 @@ def record() -> ECGRecord | None:
 def record_label() -> str:
     """What the user loaded, e.g. "Example: normal ECG"; the record's source when unnamed.
 
-    Returns "" when no record is loaded.
+    An upload is named by its neutral label ("Upload 1, GE MUSE XML"); its file names follow only
+    when the user asked to see them (`show_file_names`). Returns "" when no record is loaded.
     """
     current = record()
     if current is None:
         return ""
-    return st.session_state.get(KEY_RECORD_LABEL, current.source)
+    label = st.session_state.get(KEY_RECORD_LABEL, current.source)
+    names = st.session_state.get(KEY_UPLOAD_FILE_NAMES, ())
+    if names and show_file_names():
+        return f"{label} ({', '.join(names)})"
+    return label
+
+
+def show_file_names() -> bool:
+    """Whether the user asked to see uploaded files' names (off by default: they may name the
+    patient)."""
+    if keys.W_SHOW_FILE_NAMES in st.session_state:  # the checkbox, when on this page
+        return bool(st.session_state[keys.W_SHOW_FILE_NAMES])
+    return bool(remembered(keys.W_SHOW_FILE_NAMES, False))
 
 
 def reference() -> str | None:
@@ -287,6 +313,13 @@ def ranking_settings() -> RankingSettings:
     return st.session_state.get(KEY_RANKING_SETTINGS) or RankingSettings()
 
 
+def forget_ranking() -> None:
+    """Drop the session's ranking and what was derived from it (e.g. after a failed Rank), so an
+    earlier ranking never looks like the answer to the list now typed."""
+    for key in (KEY_RANKING, KEY_RANKING_SETTINGS, KEY_SANITY, KEY_IMPORTANCE):
+        st.session_state.pop(key, None)
+
+
 def preset_choice() -> str:
     """The candidate preset chosen on the Zero-shot page (widget `keys.W_PRESET`)."""
     return st.session_state.get(keys.W_PRESET, "")
@@ -295,6 +328,31 @@ def preset_choice() -> str:
 def set_candidates_text(text: str) -> None:
     """Fill the Zero-shot page's candidate box (one candidate per line) for its next run."""
     st.session_state[keys.W_CANDIDATES] = text
+    remember_widget(keys.W_CANDIDATES, text)
+
+
+# --- inputs kept for the whole session (typed candidates, template, settings) ---
+
+
+def restore_widget(key: str, default: object) -> None:
+    """Give widget `key` its value from earlier in this session (or `default`) before it is drawn.
+
+    Streamlit forgets a widget's value when a page without it runs (the user changed page).
+    Call this before the widget (without `value=`), and `remember_widget` after it, so what the
+    user typed or chose is back when they return.
+    """
+    if key not in st.session_state:
+        st.session_state[key] = remembered(key, default)
+
+
+def remember_widget(key: str, value: object) -> None:
+    """Keep widget `key`'s current value for `restore_widget` (for this browser session only)."""
+    st.session_state.setdefault(KEY_WIDGET_MEMORY, {})[key] = value
+
+
+def remembered(key: str, default: T) -> T:
+    """The value `remember_widget` kept for widget `key`, or `default`."""
+    return st.session_state.get(KEY_WIDGET_MEMORY, {}).get(key, default)
 
 
 # --- results derived from the ranking ---

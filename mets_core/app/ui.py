@@ -19,12 +19,15 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from mets_core.app import keys, session, settings, sidebar
 from mets_core.errors import DataError, METSError
+from mets_core.notes import split_notes
 from mets_core.record import ECGRecord
 from mets_core.signal.file_values import file_facts, file_statements
+from mets_core.zeroshot.agreement import Agreement, compare_with_reference
 
 if TYPE_CHECKING:
     from mets_core.model.load import LoadedModel
     from mets_core.signal.quality import LeadQuality
+    from mets_core.zeroshot.rank import Ranking
 
 T = TypeVar("T")
 
@@ -38,6 +41,7 @@ PAGE_ICON = (
     'stroke-width="1.6" stroke-linejoin="round"/><path d="M8 21h8" stroke="#1f5f8b"/></svg>'
 )
 ICON_WARNING = ":material/warning:"
+ICON_ERROR = ":material/error:"
 REPO_ROOT = settings.REPO_ROOT
 RESULTS_DIR = REPO_ROOT / "results"
 # What reading a dataset folder may raise besides METSError when a file in it is not what it
@@ -148,6 +152,83 @@ def show_notes(notes: Sequence[str], title: str = "Notes") -> None:
     """Show every adjustment a step made (resampling, padding, unit scaling) as warnings."""
     for note in notes:
         st.warning(f"{title}: {note}")
+
+
+READING_NOTES_TITLE = "How the file was read"
+
+
+def show_reading_notes(notes: Sequence[str], warnings: bool = True, routine: bool = True) -> None:
+    """Warnings for notes that change the reading; every routine note in one collapsed list.
+
+    Which is which is decided where each note is written (`mets_core.notes`), never here.
+
+    Args:
+        notes: a record's or a ranking's notes.
+        warnings: show the notes that change the reading, one `st.warning` each.
+        routine: show the routine notes in one collapsed "How the file was read" list.
+    """
+    warning_notes, routine_notes = split_notes(notes)
+    for note in warning_notes if warnings else ():
+        st.warning(note[:1].upper() + note[1:], icon=ICON_WARNING)
+    if routine and routine_notes:
+        count = len(routine_notes)
+        title = f"{READING_NOTES_TITLE} ({count} note{'s' if count > 1 else ''})"
+        with st.expander(title, expanded=False):
+            st.markdown("\n".join(f"- {note}" for note in routine_notes))
+
+
+def ranking_matches_inputs(
+    ranking: Ranking,
+    used: session.RankingSettings,
+    candidates_text: str,
+    template: str,
+    centred: bool,
+) -> bool:
+    """Whether `ranking` answers the candidates and settings now on the page (a list that cannot
+    be parsed answers no: the ranking is for an earlier one)."""
+    from mets_core.errors import LabelInputError
+    from mets_core.zeroshot.rank import parse_candidates
+
+    try:
+        typed = parse_candidates(candidates_text)
+    except LabelInputError:
+        return False
+    ranked = [item.candidate for item in ranking]
+    return sorted(typed) == sorted(ranked) and used.template == template and used.centred == centred
+
+
+def show_reference_comparison(ranking: Ranking, reference: str | None) -> None:
+    """The record's reference label beside the ranking, and plainly whether the top answer
+    differs from it (`zeroshot.agreement`)."""
+    if not reference:
+        st.caption("No reference label is known for this record (an upload).")
+        return
+    comparison = compare_with_reference(ranking, reference)
+    st.markdown(f"**Reference label (from the dataset):** {reference}")
+    if comparison.agreement is Agreement.DIFFERS:
+        st.warning(comparison.message, icon=ICON_WARNING)
+    elif comparison.agreement is Agreement.AGREES:
+        st.success(comparison.message)
+    else:
+        st.info(comparison.message)
+
+
+# The browser refuses a file over `server.maxUploadSize` before the server sees it, and Streamlit
+# then shows only a small red icon: its message ("File must be 50.0MB or smaller.") is in the page
+# for screen readers only. This style shows that message, in red, under the refused file.
+_REFUSED_FILE_STYLE = """<style>
+[data-testid="stFileChip"][aria-invalid="true"] { flex-wrap: wrap; max-width: none; }
+[data-testid="stFileChip"][aria-invalid="true"] span[role="alert"] {
+  position: static; width: auto; height: auto; margin: 0.25rem 0 0 0; clip: auto;
+  clip-path: none; overflow: visible; white-space: normal; flex-basis: 100%;
+  color: #b91c1c; font-size: 0.95rem; font-weight: 600;
+}
+</style>"""
+
+
+def show_refused_files_in_words() -> None:
+    """Make the uploader's own refusal of an over-the-limit file readable (see above)."""
+    st.html(_REFUSED_FILE_STYLE)
 
 
 def show_error_and_stop(error: METSError) -> None:

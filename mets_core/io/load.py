@@ -66,7 +66,7 @@ def _read_path(path: Path, fs_hz: float | None, display_name: str) -> ECGRecord:
     return replace(record, source=display_name)
 
 
-def _main_upload(names: list[str]) -> str:
+def main_upload(names: list[str]) -> str:
     """The file to read among uploads: the .hea of a WFDB/CinC pair, else the only file."""
     headers = [name for name in names if name.lower().endswith(".hea")]
     if len(headers) == 1:
@@ -100,7 +100,7 @@ def load_record_from_uploads(
     names = [safe_file_name(name) for name, _ in files]
     if len(set(names)) != len(names):
         raise ECGInputError(f"Two uploads have the same file name: {', '.join(names)}.")
-    main = _main_upload(names)
+    main = main_upload(names)
     with tempfile.TemporaryDirectory(prefix="mets-upload-") as folder:
         for name, (_, content) in zip(names, files, strict=True):
             (Path(folder) / name).write_bytes(bytes(content))

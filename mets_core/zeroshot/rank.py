@@ -25,6 +25,7 @@ from mets_core.errors import LabelInputError
 from mets_core.model.checkpoint import WeightsInfo
 from mets_core.model.device import describe_device
 from mets_core.model.load import LoadedModel, encode_ecg, encode_text
+from mets_core.notes import warning
 from mets_core.record import ECGRecord
 from mets_core.signal.preprocess import preprocess_for_model
 from mets_core.zeroshot.abstain import (
@@ -116,6 +117,17 @@ class Ranking:
                 "status": "trained" if self.weights.trained else "random-init",
             },
         }
+
+
+def probability_name(ranking: Ranking) -> str:
+    """What `RankedCandidate.probability` is called wherever it is shown (tables, exports, text).
+
+    With a temperature fitted on fold 9 (sidecar `selection.probability_temperature`) it is a
+    calibrated probability among the candidates; without one, an uncalibrated relative score.
+    """
+    if ranking.calibrated:
+        return "probability among these candidates (calibrated on fold 9)"
+    return "relative score among these candidates (not calibrated)"
 
 
 def probability_meaning(ranking: Ranking) -> str:
@@ -306,8 +318,8 @@ def _uniformity_warning(cosines: np.ndarray) -> str | None:
 def _truncation_notes(model: LoadedModel, prompts: list[str]) -> tuple[str, ...]:
     limit = model.config.text.max_tokens
     encoder = model.module.text_encoder
-    return tuple(
-        f"prompt {p[:30]!r}... truncated to {limit} tokens"
+    return tuple(  # a warning: the model did not read the whole candidate
+        warning(f"prompt {p[:30]!r}... truncated to {limit} tokens")
         for p in prompts
         if len(p) > limit and encoder.count_tokens(p) > limit
     )

@@ -68,6 +68,9 @@ SUPPORTED_FORMATS_TEXT = (
 )
 
 
+NOT_READABLE = "This file is not an ECG format METS can read"  # starts every refusal by type
+
+
 def _by_extension(suffix: str) -> Reader | None:
     return next((reader for reader in READERS if suffix in reader.extensions), None)
 
@@ -76,18 +79,19 @@ def _check_content(reader: Reader, head: bytes, name: str) -> None:
     text = sniff.looks_like_text(head)
     if reader.needs_text is True and not text:
         raise ECGInputError(
-            f"{name} is named like a {reader.name} file but holds binary data, not text. "
+            f"{NOT_READABLE}: {name} is named like a {reader.name} file but holds binary data, "
+            "not text. "
             f"Supported: {SUPPORTED_FORMATS_TEXT}."
         )
     if reader.signature is not None and reader.needs_text is False and text:
         raise ECGInputError(
-            f"{name} is named like a {reader.name} file but holds plain text. "
+            f"{NOT_READABLE}: {name} is named like a {reader.name} file but holds plain text. "
             f"Supported: {SUPPORTED_FORMATS_TEXT}."
         )
     if reader.signature is not None and reader.extensions != (".mat",):  # MAT v4 has no banner
         raise ECGInputError(
-            f"{name} is named like a {reader.name} file but does not start like one; it may "
-            f"be damaged or mislabelled. Supported: {SUPPORTED_FORMATS_TEXT}."
+            f"{NOT_READABLE}: {name} is named like a {reader.name} file but does not start "
+            f"like one; it may be damaged or mislabelled. Supported: {SUPPORTED_FORMATS_TEXT}."
         )
 
 
@@ -107,18 +111,20 @@ def choose_reader(path: Path) -> Reader:
     unsupported = sniff.describe_unsupported(head)
     if unsupported:
         raise ECGInputError(
-            f"{path.name} looks like {unsupported}, which METS cannot read yet. "
+            f"{NOT_READABLE}: {path.name} looks like {unsupported}. "
             f"Supported: {SUPPORTED_FORMATS_TEXT}."
         )
     reader = _by_extension(path.suffix.lower())
     if reader is None and not path.suffix:
         raise ECGInputError(
-            f"{path.name} has no file extension, so its format is unknown; give the file name "
-            f"(for example ecg.csv). Supported: {SUPPORTED_FORMATS_TEXT}."
+            f"{NOT_READABLE}: {path.name} has no file extension and its content matches none "
+            f"of the formats it reads; name the file by its format (for example ecg.csv). "
+            f"Supported: {SUPPORTED_FORMATS_TEXT}."
         )
     if reader is None:
         raise ECGInputError(
-            f"{path.name}: file type '{path.suffix or '(none)'}' is not supported. "
+            f"{NOT_READABLE}: {path.name} is named '{path.suffix}', but its content is none of "
+            f"the formats it reads (it may be damaged, or another kind of file). "
             f"Supported: {SUPPORTED_FORMATS_TEXT}."
         )
     _check_content(reader, head, path.name)

@@ -22,6 +22,7 @@ from mets_core.leads import (
     inverted_lead_name,
     normalize_lead_name,
 )
+from mets_core.notes import warning
 from mets_core.record import ECGRecord, FileMedianBeats, constant_leads, constant_leads_note
 
 
@@ -155,7 +156,7 @@ def build_record(raw: RawRecording) -> ECGRecord:
     order = [name for name in STANDARD_12_LEADS if name in leads]
     gap_note = missing_leads_note(order)
     notes = [*raw.notes, *mapped.notes, *unit_notes, *flat_notes]
-    notes += [note for note in (derived_note, gap_note) if note]
+    notes += [warning(note) for note in (derived_note, gap_note) if note]  # change the reading
     median_beats, median_notes = _file_median_beats(raw)
     record = ECGRecord(
         signal=np.stack([leads[name] for name in order]).astype(np.float32),

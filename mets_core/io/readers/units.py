@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from mets_core.notes import Note, warning
+
 MICROVOLT_MIN_PTP = 50.0
 VOLT_MAX_PTP = 0.02
 _DECLARED_MV_SUSPICIOUS_PTP = 100.0  # a declared-mV ECG this large probably has the wrong unit
@@ -111,9 +113,9 @@ def scale_declared(
     return out, notes
 
 
-def _suspicious_note(signal: npt.NDArray[np.float64], names: list[str]) -> str:
+def _suspicious_note(signal: npt.NDArray[np.float64], names: list[str]) -> Note:
     ptp = robust_peak_to_peak(signal)
-    return (
+    return warning(
         f"leads {', '.join(names)} have a median peak-to-peak of {ptp:.0f} mV, far above a "
         "normal ECG (0.3-10 mV); the file's declared unit may be wrong"
     )
