@@ -231,3 +231,46 @@ def test_supervised_baseline_is_cached_and_reloads_identically(index, tiny_confi
     assert info["best_epoch"] in (1, 2)
     a, b = (supervised_scores(m, val, tasks, cpu)["superclass"] for m in (model, again))
     np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_fewer_leads_are_read_as_a_file_with_only_them_would_be(ecg_12_lead):
+    from mets_core.errors import ECGInputError
+    from mets_core.evaluate.lead_subsets import LEAD_SUBSETS, keep_leads, what_the_model_gets
+
+    two = keep_leads(ecg_12_lead, LEAD_SUBSETS["2 leads (I, II)"])
+    assert two.lead_names == ("I", "II", "III", "aVR", "aVL", "aVF")
+    assert two.derived_leads == ("III", "aVR", "aVL", "aVF")
+    np.testing.assert_allclose(two.lead("III"), two.lead("II") - two.lead("I"), atol=1e-5)
+    assert keep_leads(ecg_12_lead, LEAD_SUBSETS["1 lead (II)"]).lead_names == ("II",)
+    limb = keep_leads(ecg_12_lead, LEAD_SUBSETS["6 limb leads"])
+    np.testing.assert_array_equal(limb.lead("aVL"), ecg_12_lead.lead("aVL"))  # recorded, kept
+    assert keep_leads(ecg_12_lead, LEAD_SUBSETS["12 leads"]).n_leads == 12
+    assert "zero I, III" in what_the_model_gets(LEAD_SUBSETS["1 lead (II)"])
+    assert "derived III" in what_the_model_gets(LEAD_SUBSETS["2 leads (I, II)"])
+    single = keep_leads(ecg_12_lead, ("II",))
+    with pytest.raises(ECGInputError, match="Expected some of the leads"):
+        keep_leads(single, ("V1", "V2"))
+
+
+@pytest.mark.slow
+@needs_ptbxl
+def test_lead_subset_rows_are_reported_for_every_subset(index, tiny_model):
+    from mets_core.evaluate.lead_subsets import LEAD_SUBSETS, lead_subset_results
+    from mets_core.evaluate.markdown import served_section
+
+    rows = [r for r in split_rows(index, "test") if r.labels.get("rhythm")][:8]
+    result = lead_subset_results(tiny_model, index.root, rows)
+    assert list(result) == list(LEAD_SUBSETS)
+    for subset, block in result.items():
+        assert block["leads"] == list(LEAD_SUBSETS[subset]) and block["model_input"]
+        for task in ("rhythm", "superclass"):
+            auroc = block[task]["macro_auroc"]  # None when no class has both outcomes
+            assert auroc is None or 0.0 <= auroc <= 1.0
+            assert block[task]["n_records"] == sum(bool(r.labels.get(task)) for r in rows)
+    # one lead gives the model a different input than twelve, so the cosines differ
+    assert result["1 lead (II)"]["rhythm"] != result["12 leads"]["rhythm"] or all(
+        v["rhythm"]["macro_auroc"] is None for v in result.values()
+    )
+    run = {"weights": {"name": "tiny"}, "served": {"lead_subsets_fold10": result}}
+    markdown = "\n".join(served_section({"runs": [run]}))
+    assert "fewer leads" in markdown and "1 lead (II)" in markdown and "derived III" in markdown

@@ -243,6 +243,67 @@ def confusion_section(report: dict) -> list[str]:
     return lines
 
 
+def served_section(report: dict) -> list[str]:
+    """Other sites (cinc-external) and fewer leads, per checkpoint, as `rank` serves them."""
+    runs = [r for r in report["runs"] if r.get("served")]
+    if not runs:
+        return []
+    lines = [
+        "## Served path: other sites and fewer leads (reporting only)",
+        "",
+        "Through `mets_core.rank` with the plain class names and the weights' served (fold-9) "
+        "template, the numbers a user gets. Nothing is chosen on these rows.",
+        "",
+    ]
+    external = [(r["weights"]["name"], r["served"].get("cinc_external")) for r in runs]
+    external = [(name, e) for name, e in external if e]
+    if external:
+        shared = list(external[0][1]["shared"]["n_positive"])
+        header = ["weights", "rhythm macro", "AF", "shared macro", *shared]
+        rows = [
+            [
+                name,
+                _auroc_cell(e["rhythm"]),
+                _auroc_cell(e["af"]),
+                _auroc_cell(e["shared"]),
+                *[_f(e["shared"]["per_class"].get(code)) for code in shared],
+            ]
+            for name, e in external
+        ]
+        first = external[0][1]
+        sites = ", ".join(f"{k} {v}" for k, v in first["n_records_by_site"].items())
+        lines += [
+            "**cinc-external** (PhysioNet/CinC 2020-21 records from other sites; SNOMED-CT codes "
+            "mapped by `mets_core/data/cinc_snomed.py`). Rhythm: the 12 PTB-XL rhythm classes "
+            f"over the {first['rhythm']['n_records']} records with a rhythm code; AF alone on "
+            "the same records. Shared classes: one-vs-rest over all "
+            f"{first['shared']['n_records']} readable records (positives: "
+            + ", ".join(f"{k} {v}" for k, v in first["shared"]["n_positive"].items())
+            + f"). Records: {sites}; unreadable: {len(first['unreadable'])}.",
+            "",
+            *_table(header, rows),
+            "",
+        ]
+    subsets = list(runs[0]["served"]["lead_subsets_fold10"])
+    rows = []
+    for run in runs:
+        for task in ("rhythm", "superclass"):
+            cells = [_auroc_cell(run["served"]["lead_subsets_fold10"][s][task]) for s in subsets]
+            rows.append([run["weights"]["name"], task, *cells])
+    inputs = runs[0]["served"]["lead_subsets_fold10"]
+    lines += [
+        "**Fold 10 with fewer leads.** A record keeps only these leads and is then read as a "
+        "file with only them would be: missing limb leads derived when two are present, the rest "
+        "set to zero by `preprocess_for_model`. "
+        + "; ".join(f"{s}: {inputs[s]['model_input']}" for s in subsets)
+        + ".",
+        "",
+        *_table(["weights", "task", *subsets], rows),
+        "",
+    ]
+    return lines
+
+
 def render_markdown(report: dict) -> str:
     """The whole results/README.md as text."""
     meta = report["meta"]
@@ -268,6 +329,7 @@ def render_markdown(report: dict) -> str:
     ]
     sections = (
         protocol_b_section,
+        served_section,
         per_class_section,
         selection_section,
         protocol_a_section,

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from mets_core.data.ptbxl_labels import TASK_CLASSES
+from mets_core.errors import DataError
 from mets_core.evaluate.markdown import render_markdown
 from mets_core.evaluate.protocols import labelled
 from mets_core.model.device import describe_device, resolve_device
@@ -208,6 +209,52 @@ def write_outputs(out: Path, report: dict, ctx, model: LoadedModel, scores: dict
     written.append(out / "README.md")
     written[-1].write_text(render_markdown(report))
     return written
+
+
+def read_report(out: Path) -> dict:
+    """OUT/evaluation.json, or a DataError saying to run the full `mets evaluate` first."""
+    path = out / "evaluation.json"
+    if not path.is_file():
+        raise DataError(f"{path} does not exist: run the full `mets evaluate` first.")
+    return json.loads(path.read_text())
+
+
+def write_report(out: Path, report: dict) -> Path:
+    """Write OUT/evaluation.json (as `write_outputs` does)."""
+    path = out / "evaluation.json"
+    path.write_text(json.dumps(report, indent=1) + "\n")
+    return path
+
+
+def run_for_weights(report: dict, sha256: str) -> dict:
+    """The run of `report` evaluated with the weights of this SHA-256."""
+    for run in report["runs"]:
+        if run["weights"]["sha256"] == sha256:
+            return run
+    known = ", ".join(str(r["weights"]["sha256"])[:12] for r in report["runs"])
+    raise DataError(
+        f"No run of evaluation.json has weights sha256 {sha256[:12]} (it has {known}); "
+        "run the full `mets evaluate` for these weights."
+    )
+
+
+def served_line(run: dict) -> str:
+    """One line: cinc-external rhythm and AF AUROC, fold-10 rhythm AUROC per lead subset."""
+    served = run.get("served", {})
+    parts = []
+    external = served.get("cinc_external")
+    if external:
+        parts.append(
+            f"cinc-external rhythm {_num(external['rhythm']['macro_auroc'])}, "
+            f"AF {_num(external['af']['macro_auroc'])}"
+        )
+    for subset, result in served.get("lead_subsets_fold10", {}).items():
+        parts.append(f"{subset} {_num(result['rhythm']['macro_auroc'])}")
+    return f"{run['weights']['name']}: " + "; ".join(parts)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def rerender(out: Path) -> int:

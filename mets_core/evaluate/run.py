@@ -5,10 +5,13 @@ mets evaluate --weights weights/mets_resnet18 --data ../shared/data --task all -
 For each `--weights` (one per pretraining seed): choose the prompt set on fold 9 (never fold 10),
 then report on fold 10 the benchmark protocol (B: multilabel macro AUROC with bootstrap CIs) and
 the METS protocol (A: balanced five-class sets) for every prompt set, the fold-9 choice marked,
-and MIT-BIH beats. Baselines in the same run: the random-init encoder (zero-shot floor), linear
-probes on frozen features (ours and random-init; 1/10/100% of fold 1-8 labels) and a supervised
-ResNet1d-18 (ceiling). Writes results/evaluation.json, balanced_sets.json, mitbih_beats.json,
-predictions_<task>.csv and README.md.
+and MIT-BIH beats. Beside them, through `mets_core.rank` with the served defaults (reporting only):
+the cinc-external sites (rhythm, AF, the classes shared with PTB-XL) and fold-10 rhythm and
+superclass AUROC with 12 / 6 limb / 2 / 1 leads (`evaluate.served_rows`; `--served-only` adds
+just these to an existing OUT/evaluation.json). Baselines in the same run: the random-init
+encoder (zero-shot floor), linear probes on frozen features (ours and random-init; 1/10/100% of
+fold 1-8 labels) and a supervised ResNet1d-18 (ceiling). Writes results/evaluation.json,
+balanced_sets.json, mitbih_beats.json, predictions_<task>.csv and README.md.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 import torch
 
 from mets_core.data.mitbih import BEAT_WINDOW_S, beat_windows, sample_beats
-from mets_core.data.ptbxl import TASKS, load_ptbxl_index
+from mets_core.data.ptbxl import TASKS, load_ptbxl_index, split_rows
 from mets_core.data.ptbxl_labels import TASK_CLASSES
 from mets_core.errors import DataError, METSError
 from mets_core.evaluate import baselines
@@ -39,6 +42,7 @@ from mets_core.evaluate.protocols import (
     protocol_b,
     select_prompt_set,
 )
+from mets_core.evaluate.served_rows import served_rows
 from mets_core.model.embed import embed_signals
 from mets_core.model.load import LoadedModel, load_model
 from mets_core.zeroshot.prompts import (
@@ -61,6 +65,8 @@ class Context:
     beats: object | None  # BeatSample
     beat_signals: np.ndarray | None  # (N, L, T)
     prompt_sets: list
+    ptbxl_root: Path | None = None  # for the served rows; None: leave them out
+    external: Path | None = None  # the cinc-external folder; None: leave it out
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -82,6 +88,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--device", default="auto")
     p.add_argument("--render-only", action="store_true", help="rewrite OUT/README.md from JSON")
+    p.add_argument(
+        "--external",
+        default=None,
+        help="cinc-external folder (default: DATA/cinc-external when it exists; 'none' skips)",
+    )
+    p.add_argument("--no-served-rows", action="store_true", help="skip cinc-external and leads")
+    p.add_argument(
+        "--served-only",
+        action="store_true",
+        help="only the served rows, added to the runs of OUT/evaluation.json (same weights)",
+    )
     return p.parse_args(argv)
 
 
@@ -94,6 +111,15 @@ def data_folders(data: str) -> tuple[Path, Path | None]:
         raise DataError(f"Expected {root}/ptb-xl/scp_statements.csv (or a PTB-XL folder).")
     mitbih = root / "mit-bih"
     return root / "ptb-xl", mitbih if (mitbih / "RECORDS").is_file() else None
+
+
+def external_folder(args: argparse.Namespace) -> Path | None:
+    """The cinc-external folder to report on, or None (absent, or --external none)."""
+    if args.external is not None:
+        return None if args.external.lower() == "none" else Path(args.external)
+    root = Path(args.data)
+    folder = root / "cinc-external" if (root / "ptb-xl").is_dir() else root.parent / "cinc-external"
+    return folder if folder.is_dir() else None
 
 
 def build_context(args: argparse.Namespace, model: LoadedModel) -> Context:
@@ -118,7 +144,10 @@ def build_context(args: argparse.Namespace, model: LoadedModel) -> Context:
         beats = sample_beats(mitbih, args.beats_per_class, args.seed, args.beat_window_s)
         signals = beat_windows(mitbih, beats.beats, model.config.preprocess, args.beat_window_s)
     sets = [load_prompt_set(name) for name in args.prompt_sets]
-    return Context(args, tasks, data, balanced, beats, signals, sets)
+    served = not args.no_served_rows
+    external = external_folder(args) if served else None
+    root = index.root if served else None
+    return Context(args, tasks, data, balanced, beats, signals, sets, root, external)
 
 
 def score_all(ctx: Context, scores: dict[str, np.ndarray], beat_scores=None) -> dict:
@@ -171,7 +200,14 @@ def evaluate_weights(ctx: Context, model: LoadedModel) -> tuple[dict, dict]:
         if prompt_set.name == selection["chosen"]:
             chosen_scores = scores
     report = {"weights": eval_report.weights_summary(model), "selection": selection}
-    return report | {"zero_shot": results}, chosen_scores
+    report |= {"zero_shot": results}
+    if ctx.ptbxl_root is not None:
+        test = ctx.data["test"].rows
+        args = ctx.args
+        report["served"] = served_rows(
+            model, ctx.ptbxl_root, test, ctx.external, args.n_bootstrap, args.seed
+        )
+    return report, chosen_scores
 
 
 def run_baselines(ctx: Context, model: LoadedModel, chosen: str) -> dict:
@@ -229,12 +265,38 @@ def supervised_results(ctx: Context, model: LoadedModel) -> dict:
     return score_all(ctx, scores) | {"training": info}
 
 
+def served_only(args: argparse.Namespace) -> int:
+    """Add the served rows of each --weights to the matching run of OUT/evaluation.json."""
+    out = Path(args.out)
+    try:
+        if not args.weights:
+            raise DataError("Give --weights (the weights whose served rows to add).")
+        report = eval_report.read_report(out)
+        ptbxl, _ = data_folders(args.data)
+        index = load_ptbxl_index(ptbxl)
+        test = split_rows(index, "test")
+        for weights in args.weights:
+            model = load_model(weights, args.device)
+            run = eval_report.run_for_weights(report, model.weights.sha256)
+            run["served"] = served_rows(
+                model, index.root, test, external_folder(args), args.n_bootstrap, args.seed
+            )
+            print(eval_report.served_line(run), flush=True)
+    except METSError as error:
+        print(f"mets evaluate: {error}", file=sys.stderr)
+        return 2
+    eval_report.write_report(out, report)
+    return eval_report.rerender(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse, evaluate every checkpoint, add baselines, write JSON/CSV/README; 2 on bad input."""
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     if args.render_only:
         return eval_report.rerender(Path(args.out))
+    if args.served_only:
+        return served_only(args)
     try:
         if not args.weights:
             raise DataError("Give --weights (one weights stem per pretraining seed).")
@@ -246,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(report)
             first_scores = first_scores or scores
             print(eval_report.summary_line(report), flush=True)
+            if "served" in report:
+                print(eval_report.served_line(report), flush=True)
         base = (
             {}
             if args.no_baselines

@@ -23,6 +23,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -49,6 +50,7 @@ from mets_core.evaluate.protocols import protocol_b
 from mets_core.model.checkpoint import write_selection
 from mets_core.model.device import describe_device
 from mets_core.model.load import LoadedModel, load_model
+from mets_core.record import ECGRecord
 from mets_core.zeroshot.labels import class_names
 from mets_core.zeroshot.prompts import available_prompt_sets, load_prompt_set
 from mets_core.zeroshot.rank import rank
@@ -71,36 +73,45 @@ def candidate_templates() -> list[str]:
     return list(templates)
 
 
-def _all_names() -> list[str]:
-    """The plain names of every serving task, once each (case-insensitive), for one rank call."""
+def _all_names(tasks: tuple[str, ...] = SERVING_TASKS) -> list[str]:
+    """The plain names of `tasks`, once each (case-insensitive), for one rank call."""
     names: dict[str, str] = {}
-    for task in SERVING_TASKS:
+    for task in tasks:
         for name in class_names(task):
             names.setdefault(name.lower(), name)
     return list(names.values())
 
 
 def split_cosines(
-    model: LoadedModel, root: Path, rows: list[PTBXLRow], templates: list[str]
+    model: LoadedModel,
+    root: Path,
+    rows: list[PTBXLRow],
+    templates: list[str],
+    tasks: tuple[str, ...] = SERVING_TASKS,
+    transform: Callable[[ECGRecord], ECGRecord] | None = None,
 ) -> dict[str, dict[str, npt.NDArray[np.float32]]]:
     """Cosines from `rank` for every record, template and task: {template: {task: (N, C)}}.
 
     Cosines do not depend on which other candidates are ranked with them (no centring), so one
     `rank` call per record and template covers every task.
+
+    Args:
+        transform: applied to each record before ranking (e.g. keep only some leads); None: the
+            record as read.
     """
-    names = _all_names()
+    names = _all_names(tasks)
     out = {
         template: {
-            task: np.zeros((len(rows), len(TASK_CLASSES[task])), np.float32)
-            for task in SERVING_TASKS
+            task: np.zeros((len(rows), len(TASK_CLASSES[task])), np.float32) for task in tasks
         }
         for template in templates
     }
     for i, row in enumerate(rows):
         record = read_ptbxl_signal(root, row)
+        record = record if transform is None else transform(record)
         for template in templates:
             cosine = {r.candidate: r.cosine for r in rank(model, record, names, template)}
-            for task in SERVING_TASKS:
+            for task in tasks:
                 out[template][task][i] = [cosine[n] for n in class_names(task)]
     return out
 

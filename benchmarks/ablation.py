@@ -1,0 +1,77 @@
+"""The issue-13 recipe ablation table, made by one command (see mets_core/evaluate/ablation.py).
+
+    .venv/bin/python benchmarks/ablation.py --out results/ablation.json
+
+With no --run, every run the issue-13 queue trains is listed (the shipped weights as base_s0);
+runs whose weights or fold-9 selection do not exist yet are skipped with a note, so the command
+can be rerun as runs finish: each weights file is evaluated once (cached in
+results/ablation_cache/ by its SHA-256). Writes OUT (JSON) and OUT with .md (markdown table).
+Fold 9 decides; fold 10, cinc-external and the lead subsets are reported only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+from mets_core.errors import METSError
+from mets_core.evaluate.ablation import build_table, parse_run, render_markdown
+
+DEFAULT_RUNS = (
+    "base_s0=weights/mets_resnet18",
+    "base_s1=runs/base_s1",
+    "base_s2=runs/base_s2",
+    "robust_s0=runs/robust_s0",
+    "robust_s1=runs/robust_s1",
+    "robust_s2=runs/robust_s2",
+    "abl_augment_s0=runs/abl_augment_s0",
+    "abl_phrasings_s0=runs/abl_phrasings_s0",
+    "abl_nonecg_s0=runs/abl_nonecg_s0",
+)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--run", action="append", help="NAME=DIR, repeat; NAME_sN groups seeds")
+    p.add_argument("--data", default="../shared/data", help="folder with ptb-xl/, cinc-external/")
+    p.add_argument("--no-external", action="store_true", help="leave out cinc-external")
+    p.add_argument("--out", default="results/ablation.json")
+    p.add_argument("--cache-dir", default="results/ablation_cache")
+    p.add_argument("--device", default="cpu")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    data = Path(args.data)
+    external = None if args.no_external else data / "cinc-external"
+    started = time.perf_counter()
+    try:
+        specs = [parse_run(text) for text in (args.run or DEFAULT_RUNS)]
+        table = build_table(specs, data / "ptb-xl", external, Path(args.cache_dir), args.device)
+    except METSError as error:
+        print(f"ablation: {error}", file=sys.stderr)
+        return 2
+    command = "python benchmarks/ablation.py " + " ".join(argv)
+    table |= {
+        "command": command.strip(),
+        "machine": f"{platform.node()} {platform.machine()}",
+        "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "wall_time_s": round(time.perf_counter() - started, 1),
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(table, indent=1) + "\n")
+    markdown = render_markdown(table, command.strip())
+    out.with_suffix(".md").write_text(markdown)
+    print(markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

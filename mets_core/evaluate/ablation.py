@@ -1,0 +1,254 @@
+"""The recipe ablation table (issue 13): every weights directory through the served path, once.
+
+For each weights directory: PTB-XL fold-9 and fold-10 zero-shot macro AUROC with the plain class
+names through `mets_core.rank`'s defaults (`serving.split_cosines` + `protocols.protocol_b`, the
+path behind `mets select` and `results/serving.json`) for superclass, subclass, form and rhythm;
+the cinc-external rhythm macro AUROC and AF alone (`evaluate.external`); fold-10 rhythm and
+superclass AUROC with 12 / 6 limb / 2 (I, II) / 1 (II) leads (`evaluate.lead_subsets`).
+
+FOLD 9 DECIDES. Fold 10, cinc-external and the lead subsets are reported only; nothing is chosen
+on them. Rows are grouped by recipe (the run name without its `_sN` seed suffix) with mean and
+sample sd over seeds. Each directory is evaluated once: its numbers are cached under the SHA-256
+of its weights file (plus the served template and the cache version), so rerunning the table
+after a new run finishes only evaluates the new run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mets_core.data.ptbxl import load_ptbxl_index, split_rows
+from mets_core.errors import DataError
+from mets_core.evaluate.lead_subsets import LEAD_SUBSETS, what_the_model_gets
+from mets_core.evaluate.protocols import protocol_b
+from mets_core.evaluate.served_rows import served_rows
+from mets_core.evaluate.serving import SERVING_TASKS, split_cosines
+from mets_core.model.load import LoadedModel, load_model
+
+CACHE_VERSION = 1  # bump when what a cached entry holds or how it is computed changes
+WEIGHTS_STEM = "mets_resnet18"
+SEED_SUFFIX = re.compile(r"_s(\d+)$")
+DECIDES = "fold 9 (PTB-XL strat_fold 9) decides; fold 10, cinc-external and lead subsets are "
+DECIDES += "reported only and never used to choose"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One row of the table before evaluation: a name (`recipe_sN`) and a weights stem."""
+
+    name: str
+    stem: Path
+
+    @property
+    def recipe(self) -> str:
+        """The run name without its seed suffix: `robust_s1` -> `robust`."""
+        return SEED_SUFFIX.sub("", self.name)
+
+
+def parse_run(text: str) -> RunSpec:
+    """`NAME=DIR` (a folder holding mets_resnet18.safetensors) or `NAME=STEM` -> RunSpec."""
+    name, sep, where = text.partition("=")
+    if not sep or not name or not where:
+        raise DataError(f"Expected NAME=DIR (e.g. robust_s0=runs/robust_s0); got {text!r}.")
+    path = Path(where)
+    stem = path / WEIGHTS_STEM if path.is_dir() else path
+    return RunSpec(name, stem.with_suffix("") if stem.suffix == ".safetensors" else stem)
+
+
+def readiness(spec: RunSpec) -> str | None:
+    """Why the run cannot be evaluated yet (None: ready): missing files, or no fold-9 choice."""
+    weights, sidecar = spec.stem.with_suffix(".safetensors"), spec.stem.with_suffix(".json")
+    if not weights.is_file() or not sidecar.is_file():
+        return f"no {weights.name} with its .json sidecar in {spec.stem.parent} (not trained yet)"
+    try:
+        selection = json.loads(sidecar.read_text()).get("selection")
+    except (OSError, json.JSONDecodeError):
+        return f"{sidecar} could not be read (being written?)"
+    if not selection:
+        return (
+            "no fold-9 selection in its sidecar yet (training or `mets select --write` still "
+            "running): the served template is not chosen"
+        )
+    return None
+
+
+def served_numbers(model: LoadedModel, ptbxl: Path, external: Path | None) -> dict:
+    """Everything one row needs, computed through `rank` with the weights' served defaults."""
+    index = load_ptbxl_index(ptbxl)
+    template = model.config.zero_shot_template
+    out: dict = {"template": template}
+    fold10 = {}
+    for fold, split in (("fold9", "val"), ("fold10", "test")):
+        rows = split_rows(index, split)
+        cosines = split_cosines(model, index.root, rows, [template])[template]
+        out[fold] = {
+            task: protocol_b(rows, cosines[task], task, n_resamples=0) for task in SERVING_TASKS
+        }
+        out[fold]["n_records"] = len(rows)
+        fold10 = cosines
+    test = split_rows(index, "test")
+    return out | served_rows(model, index.root, test, external, full=fold10)
+
+
+def evaluate_run(
+    spec: RunSpec, ptbxl: Path, external: Path | None, cache_dir: Path, device: str
+) -> dict:
+    """A run's numbers, from the cache when the same weights, template and version were done."""
+    model = load_model(str(spec.stem), device)
+    key = model.weights.sha256
+    cache = cache_dir / f"{key}.json"
+    template = model.config.zero_shot_template
+    if cache.is_file():
+        cached = json.loads(cache.read_text())
+        if cached.get("cache_version") == CACHE_VERSION and cached.get("template") == template:
+            if external is None or "cinc_external" in cached:
+                return cached | {"cached": True}
+    started = time.perf_counter()
+    numbers = served_numbers(model, ptbxl, external)
+    entry = {
+        "cache_version": CACHE_VERSION,
+        "weights_sha256": key,
+        "weights": str(spec.stem),
+        "provenance": _provenance(model),
+        **numbers,
+        "wall_time_s": round(time.perf_counter() - started, 1),
+        "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(entry, indent=1) + "\n")
+    return entry | {"cached": False}
+
+
+def _provenance(model: LoadedModel) -> dict:
+    provenance = model.weights.provenance
+    train = provenance.get("train_config", {})
+    keys = ("seed", "augment", "phrasings", "non_ecg_fraction", "epochs", "report_source")
+    return {k: train.get(k, provenance.get(k)) for k in keys}
+
+
+def row_values(numbers: dict) -> dict[str, float | None]:
+    """The table's columns for one evaluated run (None: not measurable)."""
+    values: dict[str, float | None] = {}
+    for fold in ("fold9", "fold10"):
+        for task in SERVING_TASKS:
+            values[f"{fold}_{task}"] = numbers[fold][task]["macro_auroc"]
+    external = numbers.get("cinc_external")
+    if external is not None:
+        values["cinc_rhythm"] = external["rhythm"]["macro_auroc"]
+        values["cinc_af"] = external["af"]["macro_auroc"]
+        values["cinc_shared"] = external["shared"]["macro_auroc"]
+    for subset in LEAD_SUBSETS:
+        for task in ("rhythm", "superclass"):
+            result = numbers["lead_subsets_fold10"][subset][task]
+            values[f"leads_{subset}_{task}"] = result["macro_auroc"]
+    return values
+
+
+def group_by_recipe(evaluated: list[tuple[RunSpec, dict]]) -> list[dict]:
+    """One row per recipe: runs, seeds and per column mean, sd (ddof 1; None below 2 seeds)."""
+    recipes: dict[str, list[tuple[RunSpec, dict]]] = {}
+    for spec, numbers in evaluated:
+        recipes.setdefault(spec.recipe, []).append((spec, numbers))
+    rows = []
+    for recipe, members in recipes.items():
+        per_run = [row_values(numbers) for _, numbers in members]
+        columns = list(dict.fromkeys(k for values in per_run for k in values))
+        stats = {}
+        for column in columns:
+            known = np.array([v[column] for v in per_run if v.get(column) is not None], float)
+            stats[column] = {
+                "mean": float(known.mean()) if len(known) else None,
+                "sd": float(known.std(ddof=1)) if len(known) > 1 else None,
+                "n": int(len(known)),
+            }
+        runs = [spec.name for spec, _ in members]
+        rows.append({"recipe": recipe, "runs": runs, "n_seeds": len(runs), "columns": stats})
+    return rows
+
+
+def build_table(
+    specs: list[RunSpec], ptbxl: Path, external: Path | None, cache_dir: Path, device: str
+) -> dict:
+    """Evaluate every ready run (skipping the others with a note) and group them by recipe."""
+    evaluated, skipped, runs = [], [], []
+    for spec in specs:
+        why = readiness(spec)
+        if why is not None:
+            skipped.append({"run": spec.name, "weights": str(spec.stem), "reason": why})
+            continue
+        numbers = evaluate_run(spec, ptbxl, external, cache_dir, device)
+        evaluated.append((spec, numbers))
+        runs.append({"run": spec.name, "recipe": spec.recipe, **numbers})
+    return {
+        "what": "zero-shot macro AUROC through mets_core.rank with plain class names and the "
+        "weights' served (fold-9) template, per recipe (mean and sd over seeds)",
+        "decides": DECIDES,
+        "rows": group_by_recipe(evaluated),
+        "runs": runs,
+        "skipped": skipped,
+    }
+
+
+COLUMN_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("fold 9 (decides)", tuple((f"fold9_{t}", t) for t in SERVING_TASKS)),
+    ("fold 10 (report only)", tuple((f"fold10_{t}", t) for t in SERVING_TASKS)),
+    ("cinc-external (report only)", (("cinc_rhythm", "rhythm"), ("cinc_af", "AF"))),
+    (
+        "fold-10 rhythm by leads (report only)",
+        tuple((f"leads_{s}_rhythm", s.split(" (")[0]) for s in LEAD_SUBSETS),
+    ),
+)
+
+
+def _cell(stat: dict | None) -> str:
+    if not stat or stat["mean"] is None:
+        return "-"
+    text = f"{stat['mean']:.3f}"
+    return text + (f" ± {stat['sd']:.3f}" if stat["sd"] is not None else "")
+
+
+def render_markdown(table: dict, command: str) -> str:
+    """The ablation table as markdown: one row per recipe, then notes and skipped runs."""
+    header = ["recipe", "seeds"]
+    for group, columns in COLUMN_GROUPS:
+        header += [f"{group}: {label}" for _, label in columns]
+    lines = [
+        "# Recipe ablation (issue 13)",
+        "",
+        f"Made by `{command}`. {table['what']}.",
+        f"**{table['decides'][0].upper() + table['decides'][1:]}.**",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for row in table["rows"]:
+        cells = [row["recipe"], f"{row['n_seeds']} ({', '.join(row['runs'])})"]
+        for _, columns in COLUMN_GROUPS:
+            cells += [_cell(row["columns"].get(key)) for key, _ in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "mean ± sample sd over seeds where a recipe has several runs.", ""]
+    lines += [f"- lead subsets: {name}: {what}" for name, what in _lead_notes().items()]
+    for run in table["runs"]:
+        external = run.get("cinc_external")
+        if external:
+            lines.append(
+                f"- {run['run']}: template {run['template']!r}; cinc-external "
+                f"{external['rhythm']['n_records']} rhythm-labelled of {external['n_records']} "
+                f"records, {len(external['unreadable'])} unreadable; "
+                f"{'cached' if run.get('cached') else 'evaluated'} "
+                f"(sha256 {run['weights_sha256'][:12]})"
+            )
+    if table["skipped"]:
+        lines += ["", "Not in the table yet:", ""]
+        lines += [f"- {s['run']} ({s['weights']}): {s['reason']}" for s in table["skipped"]]
+    return "\n".join(lines) + "\n"
+
+
+def _lead_notes() -> dict[str, str]:
+    return {name: what_the_model_gets(leads) for name, leads in LEAD_SUBSETS.items()}
