@@ -274,3 +274,15 @@ def test_lead_subset_rows_are_reported_for_every_subset(index, tiny_model):
     run = {"weights": {"name": "tiny"}, "served": {"lead_subsets_fold10": result}}
     markdown = "\n".join(served_section({"runs": [run]}))
     assert "fewer leads" in markdown and "1 lead (II)" in markdown and "derived III" in markdown
+
+
+def test_served_only_needs_a_full_report_of_the_same_weights(tiny_weights, tmp_path, capsys):
+    from mets_core.evaluate.report import run_for_weights
+
+    args = ["--weights", str(tiny_weights), "--served-only", "--out", str(tmp_path)]
+    assert evaluate.main(args) == 2
+    assert "run the full `mets evaluate` first" in capsys.readouterr().err
+    report = {"runs": [{"weights": {"sha256": "ab" * 32, "name": "other"}}]}
+    with pytest.raises(DataError, match="No run of evaluation.json has weights sha256 cdcd"):
+        run_for_weights(report, "cd" * 32)
+    assert run_for_weights(report, "ab" * 32)["weights"]["name"] == "other"
