@@ -45,6 +45,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _log(message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
@@ -53,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         specs = [parse_run(text) for text in (args.run or DEFAULT_RUNS)]
-        table = build_table(specs, data / "ptb-xl", external, Path(args.cache_dir), args.device)
+        table = build_table(
+            specs, data / "ptb-xl", external, Path(args.cache_dir), args.device, _log
+        )
     except METSError as error:
         print(f"ablation: {error}", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from mets_core.model.load import LoadedModel, load_model
 
 CACHE_VERSION = 1  # bump when what a cached entry holds or how it is computed changes
 WEIGHTS_STEM = "mets_resnet18"
+Log = Callable[[str], None]  # progress lines, e.g. print to stderr
 SEED_SUFFIX = re.compile(r"_s(\d+)$")
 DECIDES = "fold 9 (PTB-XL strat_fold 9) decides; fold 10, cinc-external and lead subsets are "
 DECIDES += "reported only and never used to choose"
@@ -78,14 +80,18 @@ def readiness(spec: RunSpec) -> str | None:
     return None
 
 
-def served_numbers(model: LoadedModel, ptbxl: Path, external: Path | None) -> dict:
+def served_numbers(
+    model: LoadedModel, ptbxl: Path, external: Path | None, log: Log | None = None
+) -> dict:
     """Everything one row needs, computed through `rank` with the weights' served defaults."""
+    log = log or (lambda _: None)
     index = load_ptbxl_index(ptbxl)
     template = model.config.zero_shot_template
     out: dict = {"template": template}
     fold10 = {}
     for fold, split in (("fold9", "val"), ("fold10", "test")):
         rows = split_rows(index, split)
+        log(f"{fold}: {len(rows)} records")
         cosines = split_cosines(model, index.root, rows, [template])[template]
         out[fold] = {
             task: protocol_b(rows, cosines[task], task, n_resamples=0) for task in SERVING_TASKS
@@ -93,11 +99,17 @@ def served_numbers(model: LoadedModel, ptbxl: Path, external: Path | None) -> di
         out[fold]["n_records"] = len(rows)
         fold10 = cosines
     test = split_rows(index, "test")
+    log("fold-10 lead subsets" + (" and cinc-external" if external is not None else ""))
     return out | served_rows(model, index.root, test, external, full=fold10)
 
 
 def evaluate_run(
-    spec: RunSpec, ptbxl: Path, external: Path | None, cache_dir: Path, device: str
+    spec: RunSpec,
+    ptbxl: Path,
+    external: Path | None,
+    cache_dir: Path,
+    device: str,
+    log: Log | None = None,
 ) -> dict:
     """A run's numbers, from the cache when the same weights, template and version were done."""
     model = load_model(str(spec.stem), device)
@@ -110,7 +122,9 @@ def evaluate_run(
             if external is None or "cinc_external" in cached:
                 return cached | {"cached": True}
     started = time.perf_counter()
-    numbers = served_numbers(model, ptbxl, external)
+    numbers = served_numbers(
+        model, ptbxl, external, (lambda m: log(f"{spec.name}: {m}")) if log else None
+    )
     entry = {
         "cache_version": CACHE_VERSION,
         "weights_sha256": key,
@@ -173,7 +187,12 @@ def group_by_recipe(evaluated: list[tuple[RunSpec, dict]]) -> list[dict]:
 
 
 def build_table(
-    specs: list[RunSpec], ptbxl: Path, external: Path | None, cache_dir: Path, device: str
+    specs: list[RunSpec],
+    ptbxl: Path,
+    external: Path | None,
+    cache_dir: Path,
+    device: str,
+    log: Log | None = None,
 ) -> dict:
     """Evaluate every ready run (skipping the others with a note) and group them by recipe."""
     evaluated, skipped, runs = [], [], []
@@ -181,8 +200,10 @@ def build_table(
         why = readiness(spec)
         if why is not None:
             skipped.append({"run": spec.name, "weights": str(spec.stem), "reason": why})
+            if log:
+                log(f"{spec.name}: skipped: {why}")
             continue
-        numbers = evaluate_run(spec, ptbxl, external, cache_dir, device)
+        numbers = evaluate_run(spec, ptbxl, external, cache_dir, device, log)
         evaluated.append((spec, numbers))
         runs.append({"run": spec.name, "recipe": spec.recipe, **numbers})
     return {
