@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 import mets_core
-from mets_core.app import keys, model_cache, session, settings, ui
-from mets_core.app.plotting import plot_confusion_matrix
+from mets_core.app import keys, model_cache, plotting, session, settings, ui
+from mets_core.app.charts import plot_beat_window, plot_confusion_matrix
 from mets_core.data.ptbxl_labels import TASK_CLASSES
 from mets_core.errors import METSError
 from mets_core.evaluate import explore, explore_mitbih
 
+LIVE_RUN = "zero-shot on"  # how a live run's source starts (session.set_explore below)
 ui.page_setup("Explore dataset")
 st.title("Explore a dataset and its failures")
 model = model_cache.load_model_or_stop()
@@ -69,7 +72,7 @@ with tab_run:
                 else:
                     table = explore.predict_test_split(model, root.path, task, amount, report)
         what = "beats" if mitbih_mode else f"test records, task {task}"
-        session.set_explore(table, f"zero-shot on {root.label}, {len(table)} {what}")
+        session.set_explore(table, f"{LIVE_RUN} {root.label}, {len(table)} {what}")
 with tab_load:
     saved = ui.result_files(".csv")
     if not saved:
@@ -89,19 +92,31 @@ if table is None:
     st.stop()
 
 st.divider()
-st.caption(f"Predictions: {session.explore_source()}")
+source = session.explore_source()
+st.caption(f"Predictions: {source}")
+st.caption(
+    explore.describe_live_run(model.config.zero_shot_template, task)
+    if source.startswith(LIVE_RUN)
+    else explore.describe_predictions_file(Path(source))
+)
 metrics = explore.compute_metrics(table)
 col_n, col_acc, col_auc = st.columns(3)
 col_n.metric("Records", len(table))
 col_acc.metric("Top-1 in reference labels", f"{100 * metrics.accuracy:.1f}%")
-macro = sum(metrics.auroc.values()) / len(metrics.auroc) if metrics.auroc else float("nan")
-col_auc.metric("Macro AUROC", f"{macro:.3f}")
+macro = metrics.macro_auroc
+col_auc.metric("Macro AUROC", "-" if macro is None else f"{macro:.3f}")
 col_matrix, col_auroc = st.columns([3, 2])
 with col_matrix:
-    st.plotly_chart(
-        plot_confusion_matrix(metrics.confusion, list(metrics.class_codes)), key="confusion_plot"
+    clicked = st.plotly_chart(
+        plot_confusion_matrix(metrics.confusion, list(metrics.class_codes)),
+        key="confusion_plot",
+        on_select="rerun",
+        selection_mode="points",
     )
-    st.caption(f"Rows: reference; columns: top-ranked; {metrics.n_single_label} single-label ECGs.")
+    st.caption(
+        f"Rows: reference; columns: top-ranked; {metrics.n_single_label} single-label ECGs. "
+        "Click a cell to list its records (double-click the matrix to list all again)."
+    )
 with col_auroc:
     st.dataframe(
         {"class": list(metrics.auroc), "AUROC": [round(v, 3) for v in metrics.auroc.values()]},
@@ -109,21 +124,45 @@ with col_auroc:
         key="auroc_table",
     )
 
-only_wrong = st.toggle("Only misclassified records/beats", value=True, key=keys.W_ONLY_WRONG)
-shown = table[~table["correct"].astype(bool)] if only_wrong else table
-st.dataframe(shown, hide_index=True, key="predictions_table")
+cell = next((p for p in clicked.selection.points if "x" in p and "y" in p), None)
+if cell is not None:
+    shown = explore.cell_records(table, cell["y"], cell["x"])
+    st.markdown(
+        f"**Reference {cell['y']}, ranked {cell['x']} first**: {len(shown)} single-label "
+        "records (clicked in the confusion matrix)"
+    )
+else:
+    only_wrong = st.toggle("Only misclassified records/beats", value=True, key=keys.W_ONLY_WRONG)
+    shown = table[~table["correct"].astype(bool)] if only_wrong else table
+picked = st.dataframe(
+    shown,
+    hide_index=True,
+    key="predictions_table",
+    on_select="rerun",
+    selection_mode="single-row",
+)
 if shown.empty:
     st.stop()
-ecg_id = st.selectbox("Record to open", shown["ecg_id"].tolist(), key=keys.W_OPEN_ID)
-if st.button("Open in the signal view", key=keys.W_OPEN_RECORD, type="primary"):
-    if root is None:
-        st.error(f"No {dataset} folder is configured on this server to open records from.")
-        st.stop()
-    with ui.dataset_errors_shown(root, dataset):
-        if mitbih_mode:
-            opened = explore_mitbih.open_beat(root.path, ecg_id)
-        else:
-            opened = explore.open_ptbxl_record(root.path, task, ecg_id)
+rows = picked.selection.rows
+if rows:
+    ecg_id = shown["ecg_id"].iloc[rows[0]]
+    st.markdown(f"**Record {ecg_id}** (clicked in the table; click it again to deselect)")
+else:
+    ecg_id = st.selectbox(
+        "Record to open (or click a row in the table)", shown["ecg_id"].tolist(), key=keys.W_OPEN_ID
+    )
+open_it = st.button("Open in the signal view", key=keys.W_OPEN_RECORD, type="primary")
+if not (rows or open_it):
+    st.stop()
+if root is None:
+    st.error(f"No {dataset} folder is configured on this server to open records from.")
+    st.stop()
+with ui.dataset_errors_shown(root, dataset):
+    if mitbih_mode:
+        opened = explore_mitbih.open_beat(root.path, ecg_id)
+    else:
+        opened = explore.open_ptbxl_record(root.path, task, ecg_id)
+if open_it:
     try:
         ranking = mets_core.rank(model, opened.record, list(opened.candidates))
     except METSError as error:
@@ -132,3 +171,9 @@ if st.button("Open in the signal view", key=keys.W_OPEN_RECORD, type="primary"):
     session.set_ranking(ranking)
     session.set_candidates_text("\n".join(opened.candidates))
     ui.go_to("pages/3_Signal_View.py", "Signal view")
+st.caption(f"{opened.label}. Reference (from the dataset): {opened.reference}")
+if opened.beat_s is not None:
+    preview = plot_beat_window(opened.record, opened.beat_s, opened.beat_label or "annotated beat")
+else:
+    preview = plotting.plot_ecg_paper(opened.record, title=opened.label)
+st.plotly_chart(preview, key="record_preview")

@@ -115,3 +115,64 @@ def test_open_beat_rejects_bad_ids(beat_id: str, expected: str) -> None:
 def test_open_ptbxl_record_rejects_a_beat_id() -> None:
     with pytest.raises(DataError, match="ecg_id"):
         explore.open_ptbxl_record(PTBXL, "superclass", "119:12345")
+
+
+# --- issue 15 item 12: clicked cells and rows, the marked beat, what a run used ---
+
+
+def test_a_clicked_cell_lists_exactly_its_single_label_records() -> None:
+    table = _table()
+    metrics = explore.compute_metrics(table)
+    for r, reference in enumerate(metrics.class_codes):
+        for c, predicted in enumerate(metrics.class_codes):
+            cell = explore.cell_records(table, reference, predicted)
+            assert len(cell) == metrics.confusion[r, c]  # the count the cell shows
+            assert (cell["predicted"] == predicted).all() and (cell["true"] == reference).all()
+    assert explore.cell_records(table, "MI", "STTC").empty  # "MI;STTC" is not single-label
+
+
+def test_macro_auroc_is_the_mean_of_the_class_aurocs() -> None:
+    metrics = explore.compute_metrics(_table())
+    assert metrics.macro_auroc == pytest.approx(np.mean(list(metrics.auroc.values())))
+
+
+def test_confusion_cells_are_clickable_markers_with_their_counts() -> None:
+    from mets_core.app.charts import plot_confusion_matrix
+
+    counts = [[5, 1, 0], [0, 4, 2], [3, 0, 7]]
+    names = ["NORM", "MI", "CD"]
+    figure = plot_confusion_matrix(counts, names)
+    cells = figure.data[1]
+    assert len(cells.x) == 9
+    for x, y, (count, _) in zip(cells.x, cells.y, cells.customdata, strict=True):
+        assert count == counts[names.index(y)][names.index(x)]  # y = reference, x = predicted
+
+
+def test_run_descriptions_name_prompts_template_and_metric() -> None:
+    live = explore.describe_live_run("The report of the ECG is that {}.", "rhythm")
+    assert "The report of the ECG is that {}." in live and "plain" in live and "AUROC" in live
+    saved = explore.describe_predictions_file(Path("results/serving_rhythm.csv"))
+    assert "mets select" in saved and "AUROC" in saved
+    assert "mets evaluate" in explore.describe_predictions_file(Path("predictions_form.csv"))
+
+
+@pytest.mark.skipif(not MITBIH.is_dir(), reason=f"MIT-BIH copy not found at {MITBIH}")
+def test_an_opened_beat_marks_where_the_annotation_lies() -> None:
+    import wfdb
+
+    from mets_core.app.charts import plot_beat_window
+
+    for beat_id in ("119:68400", "100:2044"):
+        record_name, _, sample = beat_id.partition(":")
+        annotation = wfdb.rdann(str(MITBIH / record_name), "atr")
+        beat_sample = int(annotation.sample[np.argmin(np.abs(annotation.sample - int(sample)))])
+        opened = explore_mitbih.open_beat(MITBIH, f"{record_name}:{beat_sample}")
+        full, _ = wfdb.rdsamp(
+            str(MITBIH / record_name), sampfrom=beat_sample, sampto=beat_sample + 1
+        )
+        at = int(round(opened.beat_s * opened.record.fs_hz))
+        assert np.allclose(opened.record.signal[:, at], full[0], atol=1e-6)  # the same sample
+        assert opened.beat_label.startswith("annotated beat: ")
+        figure = plot_beat_window(opened.record, opened.beat_s, opened.beat_label)
+        assert len(figure.data) == opened.record.n_leads
+        assert {shape.x0 for shape in figure.layout.shapes} == {opened.beat_s}

@@ -1,5 +1,5 @@
-"""Smaller figures: raw-versus-clean strip, median beats, score bars, lead importance, confusion,
-training history.
+"""Smaller figures: raw-versus-clean strip, median beats, score bars, lead importance, confusion
+(clickable cells), an annotated beat in its window, training history.
 
 Pure builders returning `go.Figure` (never st.*); re-exported by `mets_core.app.plotting`.
 """
@@ -309,14 +309,66 @@ def plot_confusion_matrix(matrix: npt.ArrayLike, class_names: Sequence[str]) -> 
             zmax=1,
             text=counts.astype(int).astype(str),
             texttemplate="%{text}",
-            hovertemplate="reference %{y}<br>predicted %{x}<br>%{text} (%{z:.0%} of row)"
-            "<extra></extra>",
+            hoverinfo="skip",  # the cell markers below carry the hover and the click
             colorbar={"title": "row fraction"},
+        )
+    )
+    # One invisible square marker per cell: heatmaps cannot be selected, markers can, so a click
+    # on a cell selects (reference, predicted) for the page (st.plotly_chart on_select).
+    rows, columns = np.meshgrid(np.arange(len(class_names)), np.arange(len(class_names)))
+    names = np.asarray(class_names, dtype=object)
+    fig.add_trace(
+        go.Scatter(
+            x=names[columns.T.ravel()],
+            y=names[rows.T.ravel()],
+            mode="markers",
+            marker={"symbol": "square", "size": 34, "opacity": 0.0, "color": "#1f5f8b"},
+            customdata=np.column_stack([counts.ravel(), fraction.ravel()]),
+            hovertemplate="reference %{y}<br>predicted %{x}<br>%{customdata[0]:.0f} records "
+            "(%{customdata[1]:.0%} of row)<br>click to list them<extra></extra>",
+            showlegend=False,
+            name="cells",
         )
     )
     fig.update_yaxes(autorange="reversed", title="reference")
     fig.update_xaxes(title="predicted")
     fig.update_layout(title="Confusion matrix", height=150 + 40 * len(class_names))
+    return fig
+
+
+def plot_beat_window(record: ECGRecord, beat_s: float, label: str) -> go.Figure:
+    """Every lead of a short window, one row each, with the annotated beat marked.
+
+    Args:
+        record: the window, signal (L, T) in mV (e.g. 5 s of MIT-BIH around one beat).
+        beat_s: time of the annotated beat in the window, s.
+        label: what the mark says, e.g. "annotated beat: A".
+
+    Returns:
+        L stacked line plots sharing the time axis, a dashed line and label at `beat_s`.
+    """
+    n_leads = len(record.lead_names)
+    fig = make_subplots(rows=n_leads, cols=1, shared_xaxes=True, vertical_spacing=0.04)
+    time_s = np.arange(record.signal.shape[1]) / record.fs_hz
+    for row, name in enumerate(record.lead_names, start=1):
+        fig.add_trace(
+            go.Scatter(
+                x=time_s,
+                y=record.signal[row - 1],
+                name=name,
+                mode="lines",
+                line={"color": TRACE_COLOUR, "width": 1},
+            ),
+            row=row,
+            col=1,
+        )
+        fig.update_yaxes(title=f"{name} (mV)", row=row, col=1)
+        fig.add_vline(x=beat_s, line_dash="dash", line_color="#c53948", row=row, col=1)
+    fig.add_annotation(
+        x=beat_s, y=1.0, yref="paper", text=label, showarrow=False, font={"color": "#c53948"}
+    )
+    fig.update_xaxes(title="time in the window (s)", row=n_leads, col=1)
+    fig.update_layout(height=140 + 160 * n_leads, showlegend=False, margin={"t": 40})
     return fig
 
 

@@ -23,10 +23,17 @@ from mets_core.errors import DataError
 from mets_core.evaluate.metrics import macro_auroc
 from mets_core.model.load import LoadedModel
 from mets_core.record import ECGRecord
-from mets_core.zeroshot.labels import task_labels
+from mets_core.zeroshot.labels import USER_WORDING_SET, task_labels
 from mets_core.zeroshot.rank import rank
 
 ProgressCallback = Callable[[int, int], None]  # (records done, records total)
+METRIC_TEXT = (
+    "Metric: one-vs-rest AUROC of each class's cosine over all records "
+    "(`evaluate.metrics.macro_auroc`, as `mets evaluate` reports; the shown probabilities where "
+    "a file has no cosines), macro = mean over classes with positive and negative records; "
+    "top-1 = the top-ranked class is one of the record's reference classes; the confusion matrix "
+    "counts single-label records."
+)
 REQUIRED_COLUMNS = ("ecg_id", "true", "predicted")
 
 
@@ -42,6 +49,8 @@ class ExploreMetrics:
         auroc: class code -> one-vs-rest AUROC over all records (absent when a class has no
             positive or no negative record).
         accuracy: share of records whose predicted class is one of their reference classes.
+        macro_auroc: mean of `auroc` over the classes it has (`metrics.macro_auroc`, the function
+            `mets evaluate` reports with); None when no class has one.
     """
 
     class_codes: tuple[str, ...]
@@ -49,6 +58,7 @@ class ExploreMetrics:
     n_single_label: int
     auroc: dict[str, float]
     accuracy: float
+    macro_auroc: float | None = None
 
 
 @dataclass(frozen=True)
@@ -60,12 +70,16 @@ class OpenedRecord:
         label: what the app calls it, e.g. "PTB-XL ecg_id 9 (test fold)".
         reference: the dataset's own label(s) and report, shown next to the ranking.
         candidates: the task's candidate texts, to rank the record against.
+        beat_s: for an MIT-BIH beat, the time of the annotated beat in `record` (s); else None.
+        beat_label: for an MIT-BIH beat, what to write at it, e.g. "annotated beat: V".
     """
 
     record: ECGRecord
     label: str
     reference: str
     candidates: tuple[str, ...]
+    beat_s: float | None = None
+    beat_label: str | None = None
 
 
 def class_prompts(task: str) -> dict[str, str]:
@@ -214,8 +228,51 @@ def compute_metrics(table: pd.DataFrame) -> ExploreMetrics:
     score_prefix = "cos_" if all(f"cos_{c}" in table.columns for c in prob_codes) else "p_"
     labels = np.array([[code in s for code in prob_codes] for s in true_sets], dtype=bool)
     scores = table[[f"{score_prefix}{code}" for code in prob_codes]].to_numpy(dtype=np.float64)
-    auroc = macro_auroc(labels.reshape(len(table), len(prob_codes)), scores, prob_codes)[
-        "per_class"
-    ]
+    summary = macro_auroc(labels.reshape(len(table), len(prob_codes)), scores, prob_codes)
     accuracy = float(np.mean([p in s for p, s in zip(table["predicted"], true_sets, strict=True)]))
-    return ExploreMetrics(codes, matrix, len(single), auroc, accuracy)
+    return ExploreMetrics(
+        codes, matrix, len(single), summary["per_class"], accuracy, summary["macro_auroc"]
+    )
+
+
+def cell_records(table: pd.DataFrame, reference: str, predicted: str) -> pd.DataFrame:
+    """The records behind one confusion-matrix cell: one reference class, ranked `predicted`.
+
+    Only single-label records enter the matrix (`compute_metrics`), so only they are returned.
+    """
+    true = table["true"].astype(str)
+    return table[(true == str(reference)) & (table["predicted"].astype(str) == str(predicted))]
+
+
+def describe_live_run(template: str, task: str) -> str:
+    """What a live run ranks and measures, in words (shown on the Explore page).
+
+    Args:
+        template: the prompt template `rank` used (the weights' served zero-shot template).
+        task: the PTB-XL task or "mitbih".
+    """
+    return (
+        f"Prompts: the plain class names of the {task} task (prompt set "
+        f"“{USER_WORDING_SET}”, zeroshot/prompt_sets/{USER_WORDING_SET}.json) in the served "
+        f"template “{template}”, ranked by `rank` with its defaults through "
+        "`evaluate.explore.predict_rows`, the code path `mets select` writes "
+        f"results/serving_<task>.csv with. {METRIC_TEXT}"
+    )
+
+
+def describe_predictions_file(path: Path) -> str:
+    """Where a saved predictions table came from and what its scores are, in words."""
+    name = Path(path).name
+    if name.startswith("serving_"):
+        origin = (
+            "Written by `mets select` through `evaluate.explore.predict_rows` (plain class names, "
+            "the served template), the same code path as a live run here."
+        )
+    elif name.startswith("predictions_"):
+        origin = (
+            "Written by `mets evaluate` for its first weights and the prompt set it chose on "
+            "fold 9 (results/evaluation.json, runs[0].selection)."
+        )
+    else:
+        origin = "A predictions table from results/."
+    return f"{origin} {METRIC_TEXT}"

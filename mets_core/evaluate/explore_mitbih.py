@@ -133,6 +133,12 @@ def open_beat(root: Path, beat_id: str) -> OpenedRecord:
     texts = beat_prompts()
     reference = f"beat class: {beat.symbol} ({texts.get(beat.symbol, 'not one of N, L, R, A, V')})"
     label = f"MIT-BIH beat {beat.beat_id} ({mitbih.BEAT_WINDOW_S:g} s window centred on it)"
+    half = int(round(mitbih.BEAT_WINDOW_S * record.fs_hz / 2))  # as `read_beat_record` cuts
     return OpenedRecord(
-        record, label, f"{reference}; {describe_beat(beat, record.fs_hz)}", tuple(texts.values())
+        record,
+        label,
+        f"{reference}; {describe_beat(beat, record.fs_hz)}",
+        tuple(texts.values()),
+        beat_s=half / record.fs_hz,
+        beat_label=f"annotated beat: {beat.symbol}",
     )
