@@ -194,8 +194,8 @@ def build_reading(
         settings=settings,
         settings_line=_settings_line(record, settings),
         measurements=_measurement_rows(measured, record.file_info),
-        measured_on=f"computed here with neurokit2 (lead {measured.lead}, {measured.n_beats} "
-        "beats); file values are the recording device's own",
+        measured_on=f"here: neurokit2, lead {measured.lead}, {measured.n_beats} beats; "
+        "file: the device's own",
         statements=tuple(file_statements(record.file_info)),
         ranking=_ranking_rows(ranking),
         n_candidates=len(ranking),

@@ -44,6 +44,8 @@ MAX_DRAWN_HZ = 1000.0  # above this, every n-th sample is drawn (print resolutio
 ROWS_3X4 = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
 N_ROWS = len(ROWS_3X4) + 1  # the 3 x 4 rows and the rhythm strip
 TEXT_PT, SMALL_PT, HEAD_PT = 7.0, 6.2, 8.0
+MAX_PRINTED_CANDIDATES = 8  # the rest are counted, not listed (the app and `mets rank` list all)
+CUT_TEXT = "… (more than fits on one page: see the app or `mets rank`)"
 
 
 def draw_reading(record: ECGRecord, reading: Reading) -> Figure:
@@ -76,12 +78,12 @@ def draw_reading(record: ECGRecord, reading: Reading) -> Figure:
 
 
 def _line_mm(size_pt: float) -> float:
-    return 1.3 * size_pt * PT_TO_MM
+    return 1.22 * size_pt * PT_TO_MM
 
 
-def _wrap(text: str, width_mm: float, size_pt: float) -> list[str]:
-    """Wrap to a column: DejaVu Sans averages about 0.55 em per character."""
-    chars = max(10, int(width_mm / (0.55 * size_pt * PT_TO_MM)))
+def _wrap(text: str, width_mm: float, size_pt: float, bold: bool = False) -> list[str]:
+    """Wrap to a column: DejaVu Sans averages about 0.5 em per character (bold: 0.6 em)."""
+    chars = max(10, int(width_mm / ((0.6 if bold else 0.5) * size_pt * PT_TO_MM)))
     return textwrap.wrap(text, chars) or [""]
 
 
@@ -96,7 +98,8 @@ class _Column:
         return self.y + lines * _line_mm(size_pt) <= self.bottom
 
     def text(self, text: str, size_pt: float = TEXT_PT, indent_mm: float = 0.0, **style) -> None:
-        for line in _wrap(text, self.width - indent_mm, size_pt):
+        bold = style.get("fontweight") == "bold"
+        for line in _wrap(text, self.width - indent_mm, size_pt, bold):
             self.cells([(0.0 + indent_mm, line)], size_pt, **style)
 
     def cells(self, cells: list[tuple[float, str]], size_pt: float = TEXT_PT, **style) -> None:
@@ -107,7 +110,7 @@ class _Column:
             self.page.text(
                 self.x,
                 self.y,
-                "… (see the app for the rest)",
+                CUT_TEXT,
                 fontsize=size_pt,
                 va="top",
                 color=MUTED_COLOUR,
@@ -157,8 +160,8 @@ def _draw_header(page, reading: Reading, left_mm: float, right_mm: float) -> Non
 
 
 def _draw_text_block(page, reading: Reading, left_mm: float, right_mm: float, bottom_mm: float):
-    """Three columns: measurements | ranking | cautions and caveats."""
-    top = MARGIN_MM + 13.0
+    """Three columns: measurements | ranking | cautions, caveats, file statements, notes."""
+    top = MARGIN_MM + (16.5 if reading.patient else 13.0)
     widths = (72.0, 100.0)
     x_rank = left_mm + widths[0] + 5.0
     x_notes = x_rank + widths[1] + 5.0
@@ -178,15 +181,6 @@ def _measurement_column(column: _Column, reading: Reading) -> None:
                 f"not computed: {row.why_missing}", SMALL_PT, indent_mm=3.0, color=MUTED_COLOUR
             )
     column.text(reading.measured_on, SMALL_PT, color=MUTED_COLOUR)
-    if reading.statements:
-        column.gap()
-        column.text(
-            "Statements in the file (the recording device's, not METS's)",
-            TEXT_PT,
-            fontweight="bold",
-        )
-        for statement in reading.statements:
-            column.text(f"• {statement}", SMALL_PT)
 
 
 def _ranking_column(column: _Column, reading: Reading) -> None:
@@ -206,7 +200,7 @@ def _ranking_column(column: _Column, reading: Reading) -> None:
     if has_percentile:
         header.insert(3, (-88.0, "above % ref."))
     column.cells(header, TEXT_PT, color=MUTED_COLOUR)
-    for row in reading.ranking:
+    for row in reading.ranking[:MAX_PRINTED_CANDIDATES]:
         name = row.candidate if len(row.candidate) <= 44 else row.candidate[:43] + "…"
         cells = [
             (0.0, f"{row.rank}."),
@@ -217,6 +211,13 @@ def _ranking_column(column: _Column, reading: Reading) -> None:
         if has_percentile:
             cells.insert(3, (-88.0, f"{row.percentile_pct:.0f} %"))
         column.cells(cells, TEXT_PT, fontweight="bold" if row.rank == 1 else "normal")
+    if reading.n_candidates > MAX_PRINTED_CANDIDATES:
+        more = reading.n_candidates - MAX_PRINTED_CANDIDATES
+        column.text(
+            f"… and {more} more candidates ranked lower (listed in the app and by `mets rank`)",
+            SMALL_PT,
+            color=MUTED_COLOUR,
+        )
     column.gap()
     column.text(reading.caveats[0], SMALL_PT, color=MUTED_COLOUR)
     if has_percentile:
@@ -234,9 +235,20 @@ def _caution_column(column: _Column, reading: Reading) -> None:
         column.text(f"• {caution}", SMALL_PT)
     column.gap()
     column.text(reading.caveats[-1], TEXT_PT, fontweight="bold")
+    if reading.statements:  # before the notes: a clinician reads the device's statements first
+        column.gap()
+        column.cells(
+            [(0.0, "Statements in the file (the recording device's, not METS's)")],
+            SMALL_PT,
+            fontweight="bold",
+        )
+        for statement in reading.statements:
+            column.text(f"• {statement}", SMALL_PT)
     if reading.notes:
         column.gap()
-        column.cells([(0.0, "How the file was read")], SMALL_PT, fontweight="bold")
+        column.cells(
+            [(0.0, "How the file was read and given to the model")], SMALL_PT, fontweight="bold"
+        )
         for note in reading.notes:
             column.text(f"• {note}", SMALL_PT, color=MUTED_COLOUR)
 
