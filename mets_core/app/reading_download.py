@@ -14,6 +14,10 @@ from mets_core.reading.content import PAPER_SIZES_MM
 from mets_core.record import ECGRecord
 from mets_core.zeroshot.rank import Ranking
 
+PATIENT_WARNING = (
+    "This printout carries the patient's identifiers: store and share it as a patient record."
+)
+
 
 def show_reading_downloads(record: ECGRecord, ranking: Ranking, label: str) -> None:
     """Offer the one-page reading of `ranking` as PDF and PNG, patient fields only on request.
@@ -43,6 +47,8 @@ def show_reading_downloads(record: ECGRecord, ranking: Ranking, label: str) -> N
         include_patient = col_patient.checkbox(
             f"Include the patient identifiers from the file ({names})", key=keys.W_READING_PATIENT
         )
+    if include_patient:
+        st.caption(PATIENT_WARNING)
     settings = PrintSettings(paper=paper)
     name = (
         f"reading/{_ranking_id(ranking)}/{paper}/{'patient' if include_patient else 'no-patient'}"
