@@ -238,11 +238,34 @@ def test_search_page_lists_labelled_hits_and_opens_one(search_page, monkeypatch)
     assert len(table) == 10 and table["labels"].str.len().gt(0).all()
     at.text_input(key=keys.W_SEARCH_TEXT).set_value("atrial fibrillation").run()
     assert not at.exception and not at.error
-    first = at.dataframe[0].value["PTB-XL ecg_id"].iloc[0]
-    at.button(key=keys.W_SEARCH_OPEN).click().run()
+    hits = at.dataframe[0].value
+    assert len(at.get("plotly_chart")) == len(hits)  # one paper-grid thumbnail per hit
+    first = hits["PTB-XL ecg_id"].iloc[0]
+    at.button(key=f"{keys.W_SEARCH_OPEN}_1").click().run()
     assert not at.exception and not at.error
     assert at.session_state[session.KEY_RECORD].n_leads == 12
     assert f"ecg_id {first}" in at.session_state[session.KEY_RECORD_LABEL]
+
+
+@needs_data
+def test_search_by_the_loaded_ecg_finds_that_record_first(search_page, monkeypatch):
+    """A fold-10 record loaded in the session is its own nearest neighbour in the fold-10 index."""
+    from mets_core.app import keys, session
+    from mets_core.evaluate import explore
+
+    monkeypatch.setenv("METS_WEIGHTS", str(SHIPPED_INDEX.parent / "mets_resnet18"))
+    at = search_page.run()
+    at.radio(key=keys.W_SEARCH_MODE).set_value("The loaded ECG").run()
+    assert not at.exception and "No ECG is loaded" in " ".join(i.value for i in at.info)
+    assert not at.dataframe  # nothing searched without a record
+    opened = explore.open_ptbxl_record(PTBXL, "superclass", 38)  # a fold-10 record
+    at.session_state[session.KEY_RECORD] = opened.record
+    at.session_state[session.KEY_RECORD_LABEL] = opened.label
+    at.run()
+    assert not at.exception and not at.error
+    hits = at.dataframe[0].value
+    assert int(hits["PTB-XL ecg_id"].iloc[0]) == 38
+    assert hits["cosine"].iloc[0] > 0.99  # the same preprocessing and encoder as the index
 
 
 def test_search_page_with_other_weights_says_why_without_failing(

@@ -35,6 +35,7 @@ from mets_core.index.format import (
 )
 from mets_core.index.pipeline import encode_windows
 from mets_core.model.load import LoadedModel
+from mets_core.record import ECGRecord
 
 BUNDLED_INDEX = Path(__file__).resolve().parents[2] / "weights" / "ptbxl_fold10.index"  # 255 rows
 SCORE_CHUNK_ROWS = 262_144  # rows per float16 product (64 MB for D = 128)
@@ -124,6 +125,17 @@ class ECGIndex:
         """
         self.manifest.check_model(model, self.folder)
         return self.nearest(embed_ecg(model, source), top, filters)
+
+    def search_record(
+        self, model: LoadedModel, record: ECGRecord, top: int = 20, filters: Filters | None = None
+    ) -> list[Hit]:
+        """Records nearest to an ECG already loaded (the app's session record).
+
+        Raises:
+            ECGInputError: the record cannot be model input. WeightsError: other weights.
+        """
+        self.manifest.check_model(model, self.folder)
+        return self.nearest(embed_record(model, record), top, filters)
 
     def nearest(
         self, query: npt.NDArray[np.float32], top: int = 20, filters: Filters | None = None
@@ -235,9 +247,14 @@ def top_k(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.intp]:
 def embed_ecg(model: LoadedModel, source: object) -> npt.NDArray[np.float32]:
     """One ECG (anything `load_record` reads) -> its (D,) embedding, as the index computes it."""
     from mets_core.io.load import load_record
+
+    return embed_record(model, load_record(source))  # type: ignore[arg-type]
+
+
+def embed_record(model: LoadedModel, record: ECGRecord) -> npt.NDArray[np.float32]:
+    """An ECGRecord already in memory (signal (L, T) mV) -> its (D,) embedding, as indexed."""
     from mets_core.signal.preprocess import preprocess_for_model
 
-    record = load_record(source)  # type: ignore[arg-type]
     windows = preprocess_for_model(record, model.config.preprocess).windows
     return encode_windows(model, [windows])[0]
 
