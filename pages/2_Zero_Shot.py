@@ -53,8 +53,6 @@ text = st.text_area(
     key=keys.W_CANDIDATES,
     height=160,
     placeholder="Type one diagnosis per line, e.g. atrial fibrillation",
-    help="Free text, one candidate per line, or pick a preset above. The model ranks only the "
-    "candidates you give.",
 )
 session.remember_widget(keys.W_CANDIDATES, text)
 session.restore_widget(keys.W_TEMPLATE, model.config.zero_shot_template)

@@ -100,7 +100,7 @@ def test_hea_that_is_not_a_wfdb_header(tmp_path):
         ("ecg.csv", bytes(range(256)) * 4, "holds binary data, not text"),
         ("ecg.npy", b"I,II\n1,2\n3,4\n", "holds plain text"),
         ("ecg.edf", b"x" * 300, "does not start like one"),
-        ("report.docx", b"just some words", "not an ECG format.*named '.docx'"),
+        ("report.docx", b"just some words", "not an ECG format.*ends in '.docx'"),
         ("ecg.xml", b"<?xml version='1.0'?><CardiologyXML/>", "CardioSoft.*no 10-s rhythm strip"),
         ("ecg.xml", b"<?xml version='1.0'?><RestingECG/>", "GE MUSE XML but has no rhythm"),
         ("scan.png", b"\x89PNG\r\n\x1a\n" + bytes(100), "an image"),

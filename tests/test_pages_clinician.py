@@ -169,7 +169,7 @@ def test_upload_label_names_the_format_not_the_file() -> None:
     pair = [(f"{stem.name}{ext}", stem.with_suffix(ext).read_bytes()) for ext in (".hea", ".dat")]
     assert neutral_upload_label(3, upload_format_name(pair)) == "Upload 3, WFDB"
     assert upload_format_name([("x.xml", bytes(range(256)) * 8)]) is None
-    assert neutral_upload_label(1, None) == "Upload 1, unrecognised format"
+    assert neutral_upload_label(1, None) == "Upload 1"
 
 
 # --- item 6: routine notes folded, warnings only for what changes the reading ---
@@ -262,9 +262,10 @@ def test_unreadable_upload_says_so_and_drops_the_previous_record() -> None:
     assert not at.exception
     error = _texts(at.error)
     assert error.startswith("This file is not an ECG format METS can read:"), error
-    assert "Upload 2, unrecognised format" in error and "DOE" not in error
+    assert "Upload 2 ends in '.xml'" in error and "DOE" not in error
     assert "No ECG loaded yet" in _texts(at.sidebar.caption)
     assert "GE MUSE XML" not in _texts(at.sidebar.caption)
+    assert "leads ·" not in _texts(at.sidebar.caption)
     assert (
         session.KEY_RECORD not in at.session_state or at.session_state[session.KEY_RECORD] is None
     )

@@ -28,9 +28,11 @@ def show_record_in_use(slot: DeltaGenerator, record: ECGRecord | None, label: st
         record: the session's ECG, or None before one is loaded.
         label: what the user loaded, e.g. "Example: normal ECG".
     """
-    with slot.container():
-        if record is None:
-            st.caption("No ECG loaded yet.")
-        else:
-            st.caption(f"**ECG in use:** {label}")
-            st.caption(f"{record.n_leads} leads · {record.fs_hz:g} Hz · {record.duration_s:.1f} s")
+    # One element, whatever is shown: a slot redrawn with fewer elements than before can keep
+    # the extra ones on screen (a failed upload showed "No ECG loaded yet" above the last
+    # record's "12 leads · 500 Hz · 10.0 s").
+    if record is None:
+        slot.caption("No ECG loaded yet.")
+    else:
+        facts = f"{record.n_leads} leads · {record.fs_hz:g} Hz · {record.duration_s:.1f} s"
+        slot.caption(f"**ECG in use:** {label}  \n{facts}")

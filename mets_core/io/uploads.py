@@ -55,9 +55,9 @@ def neutral_upload_label(number: int, format_name: str | None) -> str:
 
     Args:
         number: which upload of this browser session it is, from 1.
-        format_name: from `upload_format_name`; None when the format is unknown.
+        format_name: from `upload_format_name`; None when the format is unknown ("Upload 2").
     """
-    return f"Upload {number}, {format_name or 'unrecognised format'}"
+    return f"Upload {number}, {format_name}" if format_name else f"Upload {number}"
 
 
 def hide_file_names(text: str, file_names: Sequence[str], label: str) -> str:

@@ -123,8 +123,8 @@ def choose_reader(path: Path) -> Reader:
         )
     if reader is None:
         raise ECGInputError(
-            f"{NOT_READABLE}: {path.name} is named '{path.suffix}', but its content is none of "
-            f"the formats it reads (it may be damaged, or another kind of file). "
+            f"{NOT_READABLE}: {path.name} ends in '{path.suffix}', but its content matches none "
+            "of the formats METS reads (it may be damaged, or another kind of file). "
             f"Supported: {SUPPORTED_FORMATS_TEXT}."
         )
     _check_content(reader, head, path.name)
