@@ -75,12 +75,17 @@ class PrintSettings:
 
 @dataclass(frozen=True)
 class MeasurementRow:
-    """One measurement: computed here beside the file's value; `why_missing` when not computed."""
+    """One measurement: computed here beside the file's value, each without its remark.
+
+    `why_missing`: why nothing was computed; `stated_note`: the remark on the file's value (e.g.
+    "device's formula, not stated"), printed on a line of their own.
+    """
 
     name: str
     computed: str
     stated: str
     why_missing: str | None = None
+    stated_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -233,17 +238,16 @@ def _measurement_rows(
 ) -> tuple[MeasurementRow, ...]:
     rows = []
     for row in side_by_side(measured, file_info):
-        computed, _, why = row["computed here"].partition(" (")
-        missing = computed == "—" and bool(why)
-        rows.append(
-            MeasurementRow(
-                row["measurement"],
-                computed if missing else row["computed here"],
-                row["stated by the file"],
-                why[:-1] if missing else None,
-            )
-        )
+        computed, why = _split_remark(row["computed here"])
+        stated, note = _split_remark(row["stated by the file"])
+        rows.append(MeasurementRow(row["measurement"], computed, stated, why, note))
     return tuple(rows)
+
+
+def _split_remark(text: str) -> tuple[str, str | None]:
+    """ "491 ms (device's formula, not stated)" -> ("491 ms", "device's formula, not stated")."""
+    value, _, remark = text.partition(" (")
+    return (value, remark[:-1]) if remark.endswith(")") else (text, None)
 
 
 def _ranking_rows(ranking: Ranking) -> tuple[RankingRow, ...]:

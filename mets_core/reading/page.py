@@ -176,10 +176,9 @@ def _measurement_column(column: _Column, reading: Reading) -> None:
     )
     for row in reading.measurements:
         column.cells([(0.0, row.name), (-50.0, row.computed), (-72.0, row.stated)])
-        if row.why_missing:
-            column.text(
-                f"not computed: {row.why_missing}", SMALL_PT, indent_mm=3.0, color=MUTED_COLOUR
-            )
+        for remark in filter(None, (row.why_missing, row.stated_note)):
+            which = "not computed" if remark == row.why_missing else "file value"
+            column.text(f"{which}: {remark}", SMALL_PT, indent_mm=3.0, color=MUTED_COLOUR)
     column.text(reading.measured_on, SMALL_PT, color=MUTED_COLOUR)
 
 
