@@ -73,9 +73,9 @@ def test_one_millimetre_is_square(record, speed, gain):
 
 def test_settings_and_filter_are_printed(record):
     texts = _annotation_texts(plot_ecg_paper(record, filter_text="neurokit 0.5 Hz HP + 50 Hz"))
-    assert any("25 mm/s · 10 mm/mV · filter: neurokit 0.5 Hz HP + 50 Hz" in t for t in texts)
+    assert any("25 mm/s · 10 mm/mV · Filter: neurokit 0.5 Hz HP + 50 Hz" in t for t in texts)
     raw = _annotation_texts(plot_ecg_paper(record, speed_mm_s=50, gain_mm_mv=5))
-    assert any("50 mm/s · 5 mm/mV · filter: none (raw signal)" in t for t in raw)
+    assert any("50 mm/s · 5 mm/mV · Filter: none (raw signal)" in t for t in raw)
 
 
 def test_missing_and_derived_leads_are_labelled(record):

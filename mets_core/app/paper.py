@@ -78,3 +78,15 @@ def add_paper_axes(
 def display_step(fs_hz: float) -> int:
     """Sample stride for drawing (display only): 1 up to `MAX_DISPLAY_HZ`, then every n-th."""
     return max(1, int(np.ceil(fs_hz / MAX_DISPLAY_HZ)))
+
+
+def ordinal(n: int) -> str:
+    """English ordinal of a positive integer: 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 22nd."""
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def display_step_text(fs_hz: float) -> str | None:
+    """ "display: every 2nd sample" when drawing skips samples (`display_step`), else None."""
+    step = display_step(fs_hz)
+    return f"display: every {ordinal(step)} sample" if step > 1 else None

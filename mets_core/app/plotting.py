@@ -32,12 +32,16 @@ from mets_core.app.paper import (
     Paper,
     add_paper_axes,
     display_step,
+    display_step_text,
 )
 from mets_core.errors import ECGInputError
 from mets_core.leads import STANDARD_12_LEADS
 from mets_core.record import ECGRecord
+from mets_core.signal.calibration import PULSE_LABEL, CalibrationPulse, find_calibration_pulses
+from mets_core.signal.calipers import CaliperPoint, read_calipers
 
 __all__ = [
+    "plot_caliper_lead",
     "plot_confusion_matrix",
     "plot_ecg_paper",
     "plot_file_median_beats",
@@ -51,6 +55,9 @@ __all__ = [
 Layout = Literal["3x4", "6x2", "12x1"]
 ROW_MM = 35.0  # vertical distance between row baselines on the paper (multiple of 5 mm)
 CAL_MM = 10.0  # paper before each row's signal, holding the 1 mV calibration pulse
+PAGE_S = 10.0  # one sheet shows 10 s (a device calibration pulse just after it is added)
+PULSE_FILL = "rgba(31, 95, 191, 0.12)"  # shading behind a device calibration pulse
+CALIPER_COLOUR = "#d62728"
 _GRID: dict[str, tuple[tuple[str, ...], ...]] = {
     "3x4": (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6")),
     "6x2": tuple(zip(STANDARD_12_LEADS[:6], STANDARD_12_LEADS[6:], strict=True)),
@@ -101,20 +108,55 @@ def _check_cleaned(record: ECGRecord, cleaned: ECGRecord | None) -> None:
 
 
 def _panels(
-    record: ECGRecord, layout: Layout, page_s: float
+    record: ECGRecord, layout: Layout, page_s: float, shown_s: float
 ) -> list[tuple[str, float, float, int]]:
-    """(lead, start_s, stop_s, row) for every panel, rhythm strip (lead II, 3x4 only) last."""
+    """(lead, start_s, stop_s, row) for every panel, rhythm strip (lead II, 3x4 only) last.
+
+    Columns split `page_s`; the last column and the rhythm strip run on to `shown_s`, so a device
+    calibration pulse just after the page is drawn at the end of each row, as printed.
+    """
     rows = _GRID[layout]
-    col_s = page_s / len(rows[0])
+    n_cols = len(rows[0])
+    col_s = page_s / n_cols
     panels = [
-        (name, c * col_s, (c + 1) * col_s, r)
+        (name, c * col_s, shown_s if c == n_cols - 1 else (c + 1) * col_s, r)
         for r, row in enumerate(rows)
         for c, name in enumerate(row)
     ]
     if layout == "3x4":
         strip = "II" if "II" in record.lead_names else record.lead_names[0]
-        panels.append((strip, 0.0, page_s, len(rows)))
+        panels.append((strip, 0.0, shown_s, len(rows)))
     return panels
+
+
+def _shown_s(record: ECGRecord, pulses: tuple[CalibrationPulse, ...]) -> tuple[float, float]:
+    """(page, shown) seconds: 10 s of paper, plus a device pulse that ends within 1.5 s after."""
+    page_s = min(record.duration_s, PAGE_S)
+    ends = [p.segment_stop_s for p in pulses if p.at_end and p.segment_stop_s <= page_s + 1.5]
+    return page_s, max([page_s, *ends])
+
+
+def _mark_pulses(fig: go.Figure, pulses: tuple[CalibrationPulse, ...], shown_s: float) -> None:
+    """Shade each device calibration pulse's segment across the sheet and label it."""
+    for pulse in pulses:
+        if pulse.segment_start_s >= shown_s:
+            continue
+        fig.add_vrect(
+            x0=pulse.segment_start_s,
+            x1=min(pulse.segment_stop_s, shown_s),
+            fillcolor=PULSE_FILL,
+            line_width=0,
+            layer="below",
+        )
+        fig.add_annotation(
+            x=(pulse.start_s + pulse.stop_s) / 2,
+            y=1.0,
+            yref="paper",
+            yanchor="bottom",
+            text=f"{PULSE_LABEL}<br>{pulse.amplitude_mv:.1f} mV, not ECG",
+            showarrow=False,
+            font={"size": 11, "color": PEAK_COLOUR},
+        )
 
 
 def _lead_traces(
@@ -186,14 +228,15 @@ def _separators(panels: list, bases: list[float], paper: Paper) -> go.Scatter:
     )
 
 
-def _settings_text(paper: Paper, filter_text: str | None, record: ECGRecord, page_s: float) -> str:
+def _settings_text(paper: Paper, filter_text: str | None, record: ECGRecord, shown_s: float) -> str:
     parts = [f"{paper.speed_mm_s:g} mm/s", f"{paper.gain_mm_mv:g} mm/mV"]
-    parts.append(f"filter: {filter_text}" if filter_text else "filter: none (raw signal)")
+    parts.append(f"Filter: {filter_text}" if filter_text else "Filter: none (raw signal)")
     parts.append(f"{record.fs_hz:g} Hz")
-    if display_step(record.fs_hz) > 1:
-        parts.append(f"display: every {display_step(record.fs_hz)}th sample")
-    if record.duration_s > page_s + 1e-9:
-        parts.append(f"first {page_s:g} s of {record.duration_s:.1f} s shown")
+    step_text = display_step_text(record.fs_hz)
+    if step_text:
+        parts.append(step_text)
+    if record.duration_s > shown_s + 1e-9:
+        parts.append(f"first {shown_s:g} s of {record.duration_s:.1f} s shown")
     return " · ".join(parts)
 
 
@@ -208,6 +251,7 @@ def plot_ecg_paper(
     r_peaks_s: dict[str, np.ndarray] | None = None,
     title: str | None = None,
     filter_text: str | None = None,
+    calibration_pulses: tuple[CalibrationPulse, ...] | None = None,
 ) -> go.Figure:
     """Draw a record on standard ECG paper (3 x 4 + lead II rhythm strip, 6 x 2 or 12 x 1).
 
@@ -220,8 +264,12 @@ def plot_ecg_paper(
         overlay_raw: with `cleaned`, also draw the raw signal in grey underneath.
         r_peaks_s: {lead: R-peak times in s}, drawn as markers.
         title: figure title; defaults to the record's source.
-        filter_text: the filter in use, printed with the settings, e.g.
-            "neurokit 0.5 Hz HP + 50 Hz powerline"; None prints "none (raw signal)".
+        filter_text: the filter in use, printed with the settings as "Filter: ...", e.g.
+            "diagnostic 0.05-150 Hz + 50 Hz notch"; None prints "none (raw signal)".
+        calibration_pulses: the record's device calibration pulses
+            (`signal.calibration.find_calibration_pulses`; None: found here): shaded and
+            labelled; one just after the 10-s page is drawn at the end of the last column and
+            the rhythm strip.
 
     Returns:
         The figure. Each signal trace has ``meta = {"lead", "offset_mv", "kind"}`` so a clicked
@@ -236,8 +284,11 @@ def plot_ecg_paper(
             f"{speed_mm_s} mm/s, {gain_mm_mv} mm/mV."
         )
     _check_cleaned(record, cleaned)
-    paper, page_s = Paper(speed_mm_s, gain_mm_mv), min(record.duration_s, 10.0)
-    panels = _panels(record, layout, page_s)
+    paper = Paper(speed_mm_s, gain_mm_mv)
+    if calibration_pulses is None:
+        calibration_pulses = find_calibration_pulses(record)
+    page_s, shown_s = _shown_s(record, calibration_pulses)
+    panels = _panels(record, layout, page_s, shown_s)
     n_rows = panels[-1][3] + 1
     row_base = [(n_rows - 1 - r) * ROW_MM * paper.mv_per_mm for r in range(n_rows)]
     bases = [row_base[p[3]] for p in panels]
@@ -248,7 +299,8 @@ def plot_ecg_paper(
     if r_peaks_s:
         traces.append(_peak_trace(cleaned or record, r_peaks_s, panels, bases))
     fig = go.Figure(data=traces)
-    _decorate(fig, record, panels, bases, paper, page_s, n_rows, title, filter_text)
+    _decorate(fig, record, panels, bases, paper, shown_s, n_rows, title, filter_text)
+    _mark_pulses(fig, calibration_pulses, shown_s)
     return fig
 
 
@@ -306,3 +358,83 @@ def _decorate(
         dragmode="zoom",
         hovermode="closest",
     )
+
+
+def plot_caliper_lead(
+    shown: ECGRecord,
+    lead: str,
+    points: tuple[CaliperPoint, ...] = (),
+    *,
+    filter_text: str | None = None,
+    height_px: int = 380,
+) -> go.Figure:
+    """One lead at full width on the paper grid, every drawn sample clickable, with the calipers.
+
+    Time runs along the whole record; the pink grid is 1 mm / 5 mm at 25 mm/s and 10 mm/mV
+    (square millimetres are given up so the lead fills the height). The clicked caliper points
+    are drawn as red dots joined by a dashed line, with the reading (`read_calipers`) above.
+
+    Args:
+        shown: the record as displayed (raw or display-filtered), signal (L, T) in mV.
+        lead: the lead to draw.
+        points: 0, 1 or 2 caliper points (s, mV) in this lead.
+        filter_text: the display filter, printed in the title ("Filter: ...").
+        height_px: figure height in pixels.
+
+    Returns:
+        The figure. Trace 0 is the lead, with invisible markers on every drawn sample so a click
+        selects a sample (plotly selection event); x is the true time in s, y the value in mV.
+    """
+    t, v = _segment(shown.lead(lead), shown.fs_hz, 0.0, shown.duration_s, display_step(shown.fs_hz))
+    fig = go.Figure(
+        go.Scatter(
+            x=t,
+            y=v,
+            mode="lines+markers",
+            line={"color": TRACE_COLOUR, "width": 1.2},
+            marker={"size": 7, "color": "rgba(0,0,0,0)"},
+            selected={"marker": {"color": CALIPER_COLOUR, "size": 9}},
+            unselected={"marker": {"opacity": 0}},
+            name=lead,
+            hovertemplate="%{x:.3f} s, %{y:.2f} mV<extra></extra>",
+        )
+    )
+    if points:
+        fig.add_trace(
+            go.Scatter(
+                x=[p.t_s for p in points],
+                y=[p.v_mv for p in points],
+                mode="markers+lines",
+                marker={"color": CALIPER_COLOUR, "size": 11, "symbol": "circle-open-dot"},
+                line={"color": CALIPER_COLOUR, "dash": "dash", "width": 1.5},
+                name="caliper points",
+                hoverinfo="skip",
+            )
+        )
+    if len(points) == 2:
+        fig.add_annotation(
+            x=(points[0].t_s + points[1].t_s) / 2,
+            y=max(points[0].v_mv, points[1].v_mv),
+            yshift=14,
+            text=read_calipers(*points).text(),
+            showarrow=False,
+            font={"size": 13, "color": CALIPER_COLOUR},
+            bgcolor="rgba(255,255,255,0.85)",
+        )
+    low, high = float(np.min(v)), float(np.max(v))
+    pad = max(0.2, 0.1 * (high - low))
+    add_paper_axes(fig, Paper(25, 10), [0.0, shown.duration_s], [low - pad, high + pad])
+    fig.update_yaxes(scaleanchor=None, showticklabels=True, ticksuffix=" mV")
+    fig.update_xaxes(showticklabels=True, ticksuffix=" s", ticklabelstep=5)  # a label each 1 s
+    fig.update_layout(
+        title={"text": f"Lead {lead} · Filter: {filter_text or 'none (raw signal)'}", "x": 0.01},
+        height=height_px,
+        margin={"l": 60, "r": 10, "t": 40, "b": 30},
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        showlegend=False,
+        dragmode="zoom",
+        hovermode="closest",
+        clickmode="event+select",
+    )
+    return fig

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
 
     from mets_core.record import ECGRecord
+    from mets_core.signal.calipers import CaliperPoint
     from mets_core.teaching.lesson import Lesson
     from mets_core.zeroshot.explain import TimeImportance
     from mets_core.zeroshot.rank import Ranking
@@ -443,3 +444,41 @@ def lesson_record(case_id: str, load: Callable[[], ECGRecord]) -> ECGRecord:
         stored = (case_id, load())
         st.session_state[KEY_LESSON_RECORD] = stored
     return stored[1]
+
+
+# --- calipers on the signal view (points clicked on the record in use) ---
+
+KEY_CALIPER = "mets.caliper"  # (record, caliper points, the last click taken)
+
+
+def caliper_points() -> tuple[CaliperPoint, ...]:
+    """The caliper points clicked on the record in use (none for another record)."""
+    stored = st.session_state.get(KEY_CALIPER)
+    return stored[1] if stored and stored[0] is record() else ()
+
+
+def take_caliper_click(click: CaliperPoint | None) -> tuple[CaliperPoint, ...]:
+    """Add a clicked point (`calipers.add_point`) unless it is the click already taken.
+
+    A plotly selection stays in place over reruns, so the same click arrives again; only a new
+    one moves the calipers.
+
+    Returns:
+        The caliper points after the click.
+    """
+    from mets_core.signal.calipers import add_point
+
+    stored = st.session_state.get(KEY_CALIPER)
+    if not stored or stored[0] is not record():
+        stored = (record(), (), None)
+    if click is not None and click != stored[2]:
+        stored = (stored[0], add_point(stored[1], click), click)
+    st.session_state[KEY_CALIPER] = stored
+    return stored[1]
+
+
+def clear_calipers() -> None:
+    """Forget the caliper points (the last click stays taken)."""
+    stored = st.session_state.get(KEY_CALIPER)
+    if stored:
+        st.session_state[KEY_CALIPER] = (stored[0], (), stored[2])

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mets_core.record import ECGRecord
+from mets_core.signal.calibration import blank_calibration_pulses
 from mets_core.signal.clean import clean_ecg
 
 DETECT_CLEAN_METHOD = "neurokit"  # cleaning before detection and delineation (see clean_lead)
@@ -21,6 +22,10 @@ PEAK_METHOD = "neurokit"  # nk.ecg_peaks: steepness-based QRS detector
 NK_ERRORS = (ValueError, ZeroDivisionError, IndexError, TypeError)  # what neurokit2 raises
 CONSENSUS_TOLERANCE_S = 0.1  # peaks of one beat in different leads lie within 100 ms
 QRS_VELOCITY_FRACTION = 0.15  # QRS edge: spatial velocity below 15 % of its QRS peak
+REFRACTORY_S = 0.2  # two QRS complexes are never closer than this (300 bpm)
+EDGE_CHECK_S = 0.5  # beats this close to the record's edge are checked (see _edge_beats)
+EDGE_MARGIN_S = 0.02  # a QRS cut by the record's edge (peak within this) is not a beat (s)
+EDGE_BEAT_FRACTION = 0.6  # an edge beat is at least this tall and steep vs the detected ones
 
 
 def clean_lead(
@@ -41,14 +46,58 @@ def clean_lead(
 
 
 def detect_peaks(cleaned: npt.NDArray[np.float64], fs_hz: float) -> npt.NDArray[np.int64]:
-    """R-peak sample indices from `nk.ecg_peaks`; empty when neurokit2 finds or can do nothing."""
+    """R-peak sample indices from `nk.ecg_peaks`; empty when neurokit2 finds or can do nothing.
+
+    neurokit2's detector skips a QRS in the first or last few hundred ms of a record (its
+    smoothing windows are not yet filled: the QRS at 0.11 s of the bundled normal example was
+    missed); `_edge_beats` adds such a beat back when it is as steep as the detected ones.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             _, info = nk.ecg_peaks(cleaned, sampling_rate=int(round(fs_hz)), method=PEAK_METHOD)
     except NK_ERRORS:
         return np.zeros(0, dtype=np.int64)
-    return np.asarray(info["ECG_R_Peaks"], dtype=np.int64)
+    peaks = np.asarray(info["ECG_R_Peaks"], dtype=np.int64)
+    return _edge_beats(cleaned, peaks, fs_hz)
+
+
+def _steepness(slope: npt.NDArray[np.float64], index: int, half: int) -> float:
+    return float(slope[max(index - half, 0) : index + half + 1].max())
+
+
+def _edge_beats(
+    cleaned: npt.NDArray[np.float64], peaks: npt.NDArray[np.int64], fs_hz: float
+) -> npt.NDArray[np.int64]:
+    """`peaks` checked and completed at the record's edges (see `detect_peaks`).
+
+    Near the edges (`EDGE_CHECK_S`) neurokit2 both misses beats and, where the cleaning filter
+    settles, finds false ones. A beat there must reach `EDGE_BEAT_FRACTION` of the median height
+    (same sign) and steepness (largest |slope| within 40 ms) of the beats inside: a T wave or a
+    filter transient is too small or too slow. A missed one is the largest such deflection more
+    than `REFRACTORY_S` from the detected beats and `EDGE_MARGIN_S` from the edge.
+    """
+    edge = int(round(EDGE_CHECK_S * fs_hz))
+    inner = peaks[(peaks >= edge) & (peaks < cleaned.size - edge)]
+    if inner.size < 3:
+        return peaks
+    slope = np.abs(np.gradient(cleaned))
+    half = max(1, int(round(0.04 * fs_hz)))
+    sign = 1.0 if np.median(cleaned[inner]) >= 0 else -1.0
+    height = EDGE_BEAT_FRACTION * float(np.median(sign * cleaned[inner]))
+    steep = EDGE_BEAT_FRACTION * float(np.median([_steepness(slope, int(p), half) for p in inner]))
+
+    def is_beat(index: int) -> bool:
+        return sign * cleaned[index] >= height and _steepness(slope, index, half) >= steep
+
+    found = [int(p) for p in peaks if edge <= p < cleaned.size - edge or is_beat(int(p))]
+    gap, margin = int(round(REFRACTORY_S * fs_hz)), int(round(EDGE_MARGIN_S * fs_hz))
+    spans = ((margin, found[0] - gap), (found[-1] + gap, cleaned.size - margin))
+    for lo, hi in spans:
+        if hi - lo >= half:
+            index = lo + int(np.argmax(sign * cleaned[lo:hi]))
+            found += [index] if is_beat(index) else []
+    return np.asarray(sorted(found), dtype=np.int64)
 
 
 def find_r_peaks(record: ECGRecord, lead: str = "II") -> npt.NDArray[np.float64]:
@@ -75,32 +124,44 @@ def find_r_peaks(record: ECGRecord, lead: str = "II") -> npt.NDArray[np.float64]
     return detect_peaks(cleaned, record.fs_hz) / float(record.fs_hz)
 
 
-def consensus_r_peaks(record: ECGRecord) -> npt.NDArray[np.float64]:
+def consensus_r_peaks(record: ECGRecord, prefer: str | None = None) -> npt.NDArray[np.float64]:
     """R-peak times agreed by most leads (robust where one lead has small QRS or tall T waves).
 
     Peaks are detected in every lead; a beat is kept where at least half the leads (at least one)
-    put a peak within `CONSENSUS_TOLERANCE_S` of each other, at the median of their times.
+    put a peak within `CONSENSUS_TOLERANCE_S` of each other, at the median of their times. Two
+    kept beats closer than `REFRACTORY_S` are one beat seen at different times in different leads
+    (e.g. a PVC in MLII and V1): the one more leads agree on is kept, on a tie the one `prefer`
+    (the lead measured in) has a peak in.
 
     Args:
         record: the ECG, signal (L, T) in mV.
+        prefer: lead name that breaks ties (None: the earlier beat).
 
     Returns:
         Beat times in seconds, sorted, shape (n_beats,); empty when no lead has beats.
     """
     per_lead = [find_r_peaks(record, name) for name in record.lead_names]
-    times = np.sort(np.concatenate(per_lead)) if per_lead else np.zeros(0)
+    if not per_lead:
+        return np.zeros(0, dtype=np.float64)
+    times = np.concatenate(per_lead)
+    names = zip(record.lead_names, per_lead, strict=True)
+    leads = np.concatenate([np.full(p.size, name) for name, p in names])
+    order = np.argsort(times, kind="stable")
     needed = max(1, int(np.ceil(record.n_leads / 2)))
-    beats: list[float] = []
-    group: list[float] = []
-    for t in times:
-        if group and t - group[0] > CONSENSUS_TOLERANCE_S:
-            if len(group) >= needed:
-                beats.append(float(np.median(group)))
-            group = []
-        group.append(float(t))
-    if len(group) >= needed:
-        beats.append(float(np.median(group)))
-    return np.asarray(beats, dtype=np.float64)
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and times[i] - times[groups[-1][0]] <= CONSENSUS_TOLERANCE_S:
+            groups[-1].append(int(i))
+        else:
+            groups.append([int(i)])
+    beats: list[tuple[float, int, bool]] = []  # (time, agreeing peaks, has a `prefer` peak)
+    for group in (g for g in groups if len(g) >= needed):
+        beat = (float(np.median(times[group])), len(group), bool(np.any(leads[group] == prefer)))
+        if beats and beat[0] - beats[-1][0] < REFRACTORY_S:
+            beats[-1] = max(beats[-1], beat, key=lambda b: b[1:])
+        else:
+            beats.append(beat)
+    return np.asarray([b[0] for b in beats], dtype=np.float64)
 
 
 def snap_to_lead(
@@ -128,7 +189,7 @@ def median_beats(
     """Median (representative) beat of every lead, aligned on the R-peaks of one lead.
 
     Beats are the multi-lead consensus (`consensus_r_peaks`), snapped to the largest deflection
-    of the aligning lead.
+    of the aligning lead; a device calibration pulse is held flat first.
 
     Args:
         record: the ECG, signal (L, T) in mV.
@@ -142,9 +203,10 @@ def median_beats(
         one complete beat window fits.
     """
     align = lead if lead in record.lead_names else record.lead_names[0]
+    record, _ = blank_calibration_pulses(record)
     cleaned = np.stack([clean_lead(row, record.fs_hz, clean_method) for row in record.signal])
     align_row = cleaned[record.lead_names.index(align)]
-    peaks = snap_to_lead(align_row, consensus_r_peaks(record), record.fs_hz)
+    peaks = snap_to_lead(align_row, consensus_r_peaks(record, align), record.fs_hz)
     start = int(round(window_s[0] * record.fs_hz))
     width = int(round((window_s[1] - window_s[0]) * record.fs_hz))
     starts = [p + start for p in peaks if p + start >= 0 and p + start + width <= record.n_samples]

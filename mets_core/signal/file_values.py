@@ -19,12 +19,14 @@ FILE_MEASUREMENTS: dict[str, str | None] = {
     "PR interval (ms)": "PR",
     "QRS duration (ms)": "QRS",
     "QT interval (ms)": "QT",
-    "QTc (ms)": None,  # the device's formula is rarely stated; shown on its own row
+    "QTc (ms)": "QTc (Bazett)",  # beside ours; the device's formula is rarely stated (caveat)
     "P axis (°)": None,
     "QRS axis (°)": "QRS axis (frontal)",
     "T axis (°)": None,
 }
 STATEMENT_KEYS = ("diagnosis statements",)
+# What a file value beside a computed one may not share with it, said in the table.
+FILE_VALUE_CAVEATS = {"QTc (ms)": "device's formula, not stated"}
 
 
 def _computed_text(measurements: Measurements, name: str) -> str:
@@ -41,7 +43,8 @@ def _stated_text(key: str | None, file_info: dict[str, str]) -> str:
     if key is None or key not in file_info:
         return "—"
     unit = key.rpartition(" (")[2].rstrip(")")
-    return f"{file_info[key]}{unit}" if unit == "°" else f"{file_info[key]} {unit}"
+    text = f"{file_info[key]}{unit}" if unit == "°" else f"{file_info[key]} {unit}"
+    return f"{text} ({FILE_VALUE_CAVEATS[key]})" if key in FILE_VALUE_CAVEATS else text
 
 
 def side_by_side(measurements: Measurements, file_info: dict[str, str]) -> list[dict[str, str]]:
@@ -87,11 +90,12 @@ def differences(measurements: Measurements, file_info: dict[str, str]) -> dict[s
         measurements: values computed here. file_info: the record's file-stated values.
 
     Returns:
-        {computed measurement name: difference in its unit}, e.g. {"QRS": -8.0, "PR": 3.0}.
+        {computed measurement name: difference in its unit}, e.g. {"QRS": -8.0, "PR": 3.0};
+        values with a caveat (`FILE_VALUE_CAVEATS`, e.g. QTc by an unstated formula) are left out.
     """
     out = {}
     for key, name in FILE_MEASUREMENTS.items():
-        if name is None or key not in file_info:
+        if name is None or key not in file_info or key in FILE_VALUE_CAVEATS:
             continue
         try:
             computed, stated = measurements.get(name).value, float(file_info[key])

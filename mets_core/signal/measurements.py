@@ -27,6 +27,7 @@ from mets_core.signal.beats import (
     median_beats,
     snap_to_lead,
 )
+from mets_core.signal.calibration import blank_calibration_pulses
 
 __all__ = [
     "Measurement",
@@ -68,12 +69,17 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Measurements:
-    """The interval set for one record; `values` is in display order."""
+    """The interval set for one record; `values` is in display order.
+
+    `r_peaks_s` holds the beats every value was measured from (R-peak times in s in `lead`,
+    shape (n_beats,)): the tracing marks exactly these.
+    """
 
     values: tuple[Measurement, ...]
     lead: str
     n_beats: int
     notes: tuple[str, ...] = field(default=())
+    r_peaks_s: tuple[float, ...] = field(default=())
 
     def get(self, name: str) -> Measurement:
         """Return the measurement called `name` (e.g. ``"QRS"``); KeyError if absent."""
@@ -137,7 +143,12 @@ def _wave_intervals(
     waves: dict[str, list[float]], fs_hz: float, source: str
 ) -> dict[str, Measurement]:
     """PR, QRS, QT from the per-beat wave boundaries that neurokit2 delineated."""
-    at = lambda key: np.asarray(waves.get(key, []), dtype=float) * 1000.0 / fs_hz  # noqa: E731
+    n_beats = max((len(v) for v in waves.values()), default=0)
+
+    def at(key: str) -> np.ndarray:  # one value per beat (NaN where neurokit2 gave none), in ms
+        values = np.asarray(waves.get(key, []), dtype=float) * 1000.0 / fs_hz
+        return values if values.size == n_beats else np.full(n_beats, np.nan)
+
     return {
         "PR": _checked("PR", at("ECG_R_Onsets") - at("ECG_P_Onsets"), source),
         "QRS": _checked("QRS", at("ECG_R_Offsets") - at("ECG_R_Onsets"), source),
@@ -157,6 +168,12 @@ def _delineate(
     except NK_ERRORS as error:
         return None, f"neurokit2 could not delineate the waves ({error})"
     return waves, None
+
+
+def _complete_beats(peaks: npt.NDArray[np.int64], record: ECGRecord) -> npt.NDArray[np.int64]:
+    """Beats whose whole median-beat window (P wave to T wave) lies inside the recording."""
+    before, after = (int(round(abs(s) * record.fs_hz)) for s in MEDIAN_WINDOW_S)
+    return peaks[(peaks >= before) & (peaks + after <= record.n_samples)]
 
 
 def _qtc(qt: Measurement, rr_ms: float) -> list[Measurement]:
@@ -230,10 +247,11 @@ def measure_intervals(record: ECGRecord, *, lead: str = "II") -> Measurements:
     if lead not in record.lead_names:
         notes.append(f"lead {lead} is absent; measured in lead {record.lead_names[0]}")
         lead = record.lead_names[0]
+    record, _ = blank_calibration_pulses(record)  # the signal view says so once, beside it
     cleaned = clean_lead(record.lead(lead), record.fs_hz)
     peaks: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
     if record.duration_s >= MIN_DURATION_S:
-        peaks = snap_to_lead(cleaned, consensus_r_peaks(record), record.fs_hz)
+        peaks = snap_to_lead(cleaned, consensus_r_peaks(record, lead), record.fs_hz)
     if len(peaks) < MIN_BEATS:
         reason = (
             f"recording shorter than {MIN_DURATION_S:.0f} s"
@@ -243,7 +261,7 @@ def measure_intervals(record: ECGRecord, *, lead: str = "II") -> Measurements:
         return _all_missing(lead, reason, notes)
     rr_ms = float(np.mean(np.diff(peaks))) * 1000.0 / record.fs_hz
     src_peaks = _source(f"{PEAK_METHOD} R-peaks agreed across leads, {len(peaks)} beats", lead)
-    waves, failure = _delineate(cleaned, peaks, record.fs_hz)
+    waves, failure = _delineate(cleaned, _complete_beats(peaks, record), record.fs_hz)
     src_waves = _source(f"{DELINEATE_METHOD} delineation", lead)
     if waves is None:
         spans = {n: _missing(n, "ms", src_waves, failure) for n in ("PR", "QRS", "QT")}
@@ -260,7 +278,8 @@ def measure_intervals(record: ECGRecord, *, lead: str = "II") -> Measurements:
         *_qtc(spans["QT"], rr_ms),
         axis,
     )
-    return Measurements(values, lead, len(peaks), tuple(notes))
+    r_peaks_s = tuple(float(p) / record.fs_hz for p in peaks)
+    return Measurements(values, lead, len(peaks), tuple(notes), r_peaks_s)
 
 
 _NAMES_UNITS = (
