@@ -109,7 +109,7 @@ def _add_reading_parser(sub: argparse._SubParsersAction) -> None:
     reading.add_argument("--include-patient", action="store_true", help="print patient fields")
     reading.add_argument("--speed", type=float, default=25.0, help="mm/s: 25 or 50")
     reading.add_argument("--gain", type=float, default=10.0, help="mm/mV: 5, 10 or 20")
-    reading.add_argument("--filter", default="diagnostic", help="diagnostic | raw")
+    reading.add_argument("--filter", default="diagnostic", help="diagnostic | monitor | raw")
     reading.add_argument("--mains", type=float, default=50.0, help="mains notch, Hz: 50 or 60")
     reading.add_argument("--paper", default="A4", help="A4 | letter (landscape)")
     reading.add_argument("--template", default=None, help="prompt with one {} slot")

@@ -27,7 +27,9 @@ from mets_core.errors import ECGInputError
 from mets_core.io.examples import EXAMPLES_DIR, load_example
 from mets_core.reading import PrintSettings, build_reading, draw_reading, render_reading
 from mets_core.reading.content import PAPER_SIZES_MM, weights_id
+from mets_core.reading.page import displayed_signal
 from mets_core.record import ECGRecord
+from mets_core.signal.display_filter import describe_display_filter, filter_for_display
 from mets_core.zeroshot.disclaimer import DISCLAIMER
 
 CANDIDATES = [
@@ -109,6 +111,7 @@ def test_the_text_names_candidates_weights_and_caveats_but_no_patient(rendered, 
     assert "not a diagnosis" in text and DISCLAIMER.split(".")[0] in text
     assert "NOT TRAINED" in text  # random-init weights are named as such
     assert "Upload 1, GE MUSE XML" in text and "25 mm/s" in text and "10 mm/mV" in text
+    assert describe_display_filter("diagnostic", 500.0, 50.0).label in text  # the viewer's name
     assert "152 ms" in text  # the file's own PR beside the computed one
     for private in [*PATIENT.values(), FILE_NAME, "DOE", "MRN081486213", "DOE_JOHN"]:
         assert private not in text, private
@@ -161,12 +164,27 @@ def test_abstain_reason_and_cautions_are_printed(model, tmp_path) -> None:
     assert " ".join(ranking.cautions[0].split()[:5]) in text
 
 
+def test_the_tracing_is_drawn_with_the_chosen_display_filter(patient_record) -> None:
+    raw = displayed_signal(patient_record, PrintSettings(filter="raw"))
+    assert raw is patient_record
+    for mode in ("diagnostic", "monitor"):
+        shown = displayed_signal(patient_record, PrintSettings(filter=mode, powerline_hz=60.0))
+        expected = filter_for_display(
+            patient_record.signal, fs_hz=500.0, mode=mode, powerline_hz=60.0
+        )
+        np.testing.assert_array_equal(shown.signal, expected)
+    assert not np.allclose(
+        displayed_signal(patient_record, PrintSettings(filter="monitor")).signal,
+        displayed_signal(patient_record, PrintSettings(filter="diagnostic")).signal,
+    )
+
+
 @pytest.mark.parametrize(
     ("settings", "named"),
     [
         (PrintSettings(speed_mm_s=30), "25, 50"),
         (PrintSettings(gain_mm_mv=7), "5, 10, 20"),
-        (PrintSettings(filter="muscle"), "diagnostic, raw"),
+        (PrintSettings(filter="muscle"), "diagnostic, monitor, raw"),
         (PrintSettings(paper="A3"), "A4, letter"),
     ],
 )

@@ -33,7 +33,7 @@ def show_reading_downloads(record: ECGRecord, ranking: Ranking, label: str) -> N
     """
     st.subheader("Printable reading")
     st.caption(
-        "One page: the tracing at true scale (25 mm/s, 10 mm/mV, diagnostic display filter), "
+        "One page: the tracing at true scale (25 mm/s, 10 mm/mV, diagnostic filter 0.05-150 Hz), "
         "the measurements, this ranking with its cautions and caveats, and the weights. Print the "
         "PDF at 100 % (no fit to page). Patient identifiers are left out unless you include them."
     )

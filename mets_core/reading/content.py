@@ -14,13 +14,14 @@ from datetime import datetime, timezone
 
 from mets_core.errors import ECGInputError
 from mets_core.record import ECGRecord
+from mets_core.signal.display_filter import DISPLAY_MODES, describe_display_filter
 from mets_core.signal.file_values import file_statements, side_by_side
 from mets_core.signal.measurements import Measurements, measure_intervals
 from mets_core.zeroshot.disclaimer import DISCLAIMER
 from mets_core.zeroshot.rank import Ranking, probability_meaning
 
 PAPER_SIZES_MM = {"A4": (297.0, 210.0), "letter": (279.4, 215.9)}  # landscape (width, height)
-FILTERS = ("diagnostic", "raw")  # "diagnostic": `clean_ecg(method="diagnostic")`; "raw": none
+FILTERS = (*DISPLAY_MODES, "raw")  # the paper view's display filters (signal.display_filter)
 SPEEDS_MM_S = (25.0, 50.0)
 GAINS_MM_MV = (5.0, 10.0, 20.0)
 TITLE = "METS zero-shot ECG reading"
@@ -33,8 +34,9 @@ class PrintSettings:
     Attributes:
         speed_mm_s: paper speed in mm/s (25 or 50).
         gain_mm_mv: gain in mm/mV (5, 10 or 20).
-        filter: "diagnostic" (the viewer's filter: `clean_ecg(method="diagnostic")`) or "raw".
-        powerline_hz: mains frequency the diagnostic filter notches out, Hz (50 or 60).
+        filter: a display filter of the paper view ("diagnostic" 0.05-150 Hz, the default, or
+            "monitor" 0.5 Hz high-pass; `signal.display_filter`) or "raw" (none).
+        powerline_hz: mains frequency the display filter notches out, Hz (50 or 60).
         paper: "A4" or "letter", both landscape; the tracing is at true scale on either.
     """
 
@@ -63,14 +65,12 @@ class PrintSettings:
                 raise ECGInputError(f"The printout {name} must be one of {options}; got {value!r}.")
         return self
 
-    def filter_text(self) -> str:
-        """The filter in words, printed on the tracing."""
+    def filter_text(self, fs_hz: float) -> str:
+        """The filter in words, as the paper view names it, for a record at `fs_hz`."""
         if self.filter == "raw":
             return "none (raw signal)"
-        return (
-            f"diagnostic display filter (0.5 Hz high-pass + {self.powerline_hz:g} Hz notch, "
-            "QRS height kept)"
-        )
+        described = describe_display_filter(self.filter, fs_hz, self.powerline_hz)
+        return described.label + (f" ({described.note})" if described.note else "")
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ def build_reading(
         ranking: `zeroshot.rank.rank(model, record, ...)` for it.
         label: how the page names the source, e.g. "Upload 1, GE MUSE XML"; the caller must not
             pass the file name unless the user asked for it.
-        settings: print settings (default 25 mm/s, 10 mm/mV, diagnostic filter, A4).
+        settings: print settings (default 25 mm/s, 10 mm/mV, diagnostic 0.05-150 Hz, A4).
         include_patient: print the patient identifiers the file states (off by default).
         read_at: the time of the reading (default: now).
         measurements: `measure_intervals(record)` if already computed (computed here otherwise).
@@ -225,7 +225,7 @@ def _settings_line(record: ECGRecord, settings: PrintSettings) -> str:
     parts = [
         f"{settings.speed_mm_s:g} mm/s",
         f"{settings.gain_mm_mv:g} mm/mV",
-        f"filter: {settings.filter_text()}",
+        f"filter: {settings.filter_text(record.fs_hz)}",
         f"{record.fs_hz:g} Hz",
     ]
     if record.duration_s > shown + 1e-9:

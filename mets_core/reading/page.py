@@ -28,7 +28,7 @@ from mets_core.reading.content import (
     shown_seconds,
 )
 from mets_core.record import ECGRecord
-from mets_core.signal.clean import clean_ecg
+from mets_core.signal.display_filter import filter_for_display
 
 MM_PER_INCH = 25.4
 PT_TO_MM = 25.4 / 72.0
@@ -276,10 +276,10 @@ def displayed_signal(record: ECGRecord, settings: PrintSettings) -> ECGRecord:
     """The record as printed: filtered with `settings.filter` (the raw record for "raw")."""
     if settings.filter == "raw":
         return record
-    cleaned = clean_ecg(
-        record.signal, fs_hz=record.fs_hz, powerline_hz=settings.powerline_hz, method="diagnostic"
+    shown = filter_for_display(
+        record.signal, fs_hz=record.fs_hz, mode=settings.filter, powerline_hz=settings.powerline_hz
     )
-    return replace(record, signal=cleaned)
+    return replace(record, signal=shown)
 
 
 def _panels(record: ECGRecord, page_s: float) -> list[tuple[str, float, float, int]]:
