@@ -319,11 +319,11 @@ def plot_confusion_matrix(matrix: npt.ArrayLike, class_names: Sequence[str]) -> 
     names = np.asarray(class_names, dtype=object)
     fig.add_trace(
         go.Scatter(
-            x=names[columns.T.ravel()],
-            y=names[rows.T.ravel()],
+            x=names[columns.T.ravel()].tolist(),  # plain lists: the browser reads them as is
+            y=names[rows.T.ravel()].tolist(),
             mode="markers",
             marker={"symbol": "square", "size": 34, "opacity": 0.0, "color": "#1f5f8b"},
-            customdata=np.column_stack([counts.ravel(), fraction.ravel()]),
+            customdata=np.column_stack([counts.ravel(), fraction.ravel()]).tolist(),
             hovertemplate="reference %{y}<br>predicted %{x}<br>%{customdata[0]:.0f} records "
             "(%{customdata[1]:.0%} of row)<br>click to list them<extra></extra>",
             showlegend=False,
