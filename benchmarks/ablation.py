@@ -41,6 +41,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--no-external", action="store_true", help="leave out cinc-external")
     p.add_argument("--out", default="results/ablation.json")
     p.add_argument("--cache-dir", default="results/ablation_cache")
+    p.add_argument(
+        "--select-json",
+        action="append",
+        default=["results/serving.json"],
+        help="mets select serving.json to reuse when its weights SHA and template match "
+        "(each run's DIR/select/serving.json is always tried)",
+    )
     p.add_argument("--device", default="cpu")
     return p.parse_args(argv)
 
@@ -58,7 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         specs = [parse_run(text) for text in (args.run or DEFAULT_RUNS)]
         table = build_table(
-            specs, data / "ptb-xl", external, Path(args.cache_dir), args.device, _log
+            specs,
+            data / "ptb-xl",
+            external,
+            Path(args.cache_dir),
+            args.device,
+            _log,
+            [Path(path) for path in args.select_json],
         )
     except METSError as error:
         print(f"ablation: {error}", file=sys.stderr)

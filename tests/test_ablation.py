@@ -15,6 +15,7 @@ from mets_core.evaluate.ablation import (
     build_table,
     evaluate_run,
     group_by_recipe,
+    measured_by_select,
     parse_run,
     readiness,
     render_markdown,
@@ -30,7 +31,10 @@ def test_run_names_give_recipe_and_stem(tmp_path):
     folder.mkdir()
     spec = parse_run(f"robust_s1={folder}")
     assert spec.recipe == "robust" and spec.stem == folder / "mets_resnet18"
-    assert parse_run("base_s0=weights/mets_resnet18").stem == Path("weights/mets_resnet18")
+    shipped = Path(__file__).resolve().parents[1] / "weights" / "mets_resnet18"
+    assert parse_run(f"base_s0={shipped}").stem == shipped  # a stem with its .safetensors
+    later = tmp_path / "robust_s2"  # not trained yet: a folder that will hold mets_resnet18
+    assert parse_run(f"robust_s2={later}").stem == later / "mets_resnet18"
     assert parse_run("x=a/b.safetensors").stem == Path("a/b")
     assert RunSpec("abl_augment_s0", Path("x")).recipe == "abl_augment"
     assert RunSpec("shipped", Path("x")).recipe == "shipped"  # no seed suffix: its own recipe
@@ -109,3 +113,33 @@ def test_each_weights_file_is_evaluated_once_and_a_stale_entry_is_not_used(tmp_p
     (cache / f"{model.weights.sha256}.json").write_text(json.dumps(entry))
     with pytest.raises(DataError):  # stale (other template): evaluated again, here without data
         evaluate_run(spec, no_data, None, cache, "cpu")
+
+
+def test_numbers_of_mets_select_are_reused_only_for_the_same_weights_and_template(
+    tmp_path, tiny_model
+):
+    template = tiny_model.config.zero_shot_template
+    fold9 = {t: 0.6 for t in SERVING_TASKS} | {"mean": 0.6}
+    fold10 = {t: {"macro_auroc": 0.7, "ci95": [0.6, 0.8]} for t in SERVING_TASKS}
+    serving = {
+        "weights": {"sha256": tiny_model.weights.sha256},
+        "selection": {
+            "zero_shot_template": template,
+            "fold9_macro_auroc": {template: fold9},
+            "n_records": 245,
+        },
+        "fold10": {t: {"macro_auroc": fold10[t]} for t in SERVING_TASKS},
+    }
+    path = tmp_path / "serving.json"
+    path.write_text(json.dumps(serving))
+    known = measured_by_select(tiny_model, [tmp_path / "absent.json", path])
+    assert known["fold9"]["rhythm"] == {"macro_auroc": 0.6}
+    assert known["fold10"]["form"]["ci95"] == [0.6, 0.8]
+    for change in ("weights", "template"):
+        other = json.loads(path.read_text())
+        if change == "weights":
+            other["weights"]["sha256"] = "0" * 64
+        else:
+            other["selection"]["zero_shot_template"] = "another {}"
+        path.write_text(json.dumps(other))
+        assert measured_by_select(tiny_model, [path]) is None

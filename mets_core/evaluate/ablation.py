@@ -26,7 +26,7 @@ import numpy as np
 
 from mets_core.data.ptbxl import load_ptbxl_index, split_rows
 from mets_core.errors import DataError
-from mets_core.evaluate.lead_subsets import LEAD_SUBSETS, what_the_model_gets
+from mets_core.evaluate.lead_subsets import LEAD_SUBSET_TASKS, LEAD_SUBSETS, what_the_model_gets
 from mets_core.evaluate.protocols import protocol_b
 from mets_core.evaluate.served_rows import served_rows
 from mets_core.evaluate.serving import SERVING_TASKS, split_cosines
@@ -59,8 +59,10 @@ def parse_run(text: str) -> RunSpec:
     if not sep or not name or not where:
         raise DataError(f"Expected NAME=DIR (e.g. robust_s0=runs/robust_s0); got {text!r}.")
     path = Path(where)
-    stem = path / WEIGHTS_STEM if path.is_dir() else path
-    return RunSpec(name, stem.with_suffix("") if stem.suffix == ".safetensors" else stem)
+    if path.suffix == ".safetensors":
+        return RunSpec(name, path.with_suffix(""))
+    is_stem = path.with_suffix(".safetensors").is_file()
+    return RunSpec(name, path if is_stem else path / WEIGHTS_STEM)
 
 
 def readiness(spec: RunSpec) -> str | None:
@@ -80,14 +82,63 @@ def readiness(spec: RunSpec) -> str | None:
     return None
 
 
+def measured_by_select(model: LoadedModel, candidates: list[Path]) -> dict | None:
+    """Fold-9 and fold-10 numbers from a `mets select` serving.json of these very weights.
+
+    `mets select` computed them through the same path (`split_cosines` / `predict_rows` with the
+    plain names, `protocol_b`); they are taken only when the file's weights SHA-256 and served
+    template are those of `model`, so nothing is evaluated twice. None when no file matches.
+    """
+    template = model.config.zero_shot_template
+    for path in candidates:
+        try:
+            serving = json.loads(path.read_text())
+            same = serving["weights"]["sha256"] == model.weights.sha256
+            fold9 = serving["selection"]["fold9_macro_auroc"][template]
+            chosen = serving["selection"]["zero_shot_template"]
+            fold10 = {task: serving["fold10"][task]["macro_auroc"] for task in SERVING_TASKS}
+        except (OSError, KeyError, TypeError, json.JSONDecodeError):
+            continue
+        if same and chosen == template:
+            source = {"from": str(path), "n_records": serving["selection"]["n_records"]}
+            return {
+                "fold9": {task: {"macro_auroc": fold9[task]} for task in SERVING_TASKS} | source,
+                "fold10": fold10 | {"from": str(path)},
+            }
+    return None
+
+
 def served_numbers(
-    model: LoadedModel, ptbxl: Path, external: Path | None, log: Log | None = None
+    model: LoadedModel,
+    ptbxl: Path,
+    external: Path | None,
+    log: Log | None = None,
+    select_files: list[Path] | None = None,
 ) -> dict:
-    """Everything one row needs, computed through `rank` with the weights' served defaults."""
+    """Everything one row needs, computed through `rank` with the weights' served defaults.
+
+    Args:
+        select_files: `mets select` serving.json files that may hold these weights' fold-9 and
+            fold-10 numbers (`measured_by_select`); the lead subsets and cinc-external are always
+            computed here.
+    """
     log = log or (lambda _: None)
     index = load_ptbxl_index(ptbxl)
+    test = split_rows(index, "test")
     template = model.config.zero_shot_template
     out: dict = {"template": template}
+    known = measured_by_select(model, select_files or [])
+    if known is not None:
+        log(f"fold 9 and fold 10 from {known['fold10']['from']} (same weights and template)")
+        out |= known
+        subsets = [name for name in LEAD_SUBSETS if name != "12 leads"]
+        log("fold-10 lead subsets" + (" and cinc-external" if external is not None else ""))
+        served = served_rows(model, index.root, test, external, subsets=subsets)
+        leads = LEAD_SUBSETS["12 leads"]
+        twelve = {"leads": list(leads), "model_input": what_the_model_gets(leads)}
+        twelve |= {task: known["fold10"][task] for task in LEAD_SUBSET_TASKS}
+        served["lead_subsets_fold10"] = {"12 leads": twelve} | served["lead_subsets_fold10"]
+        return out | served
     fold10 = {}
     for fold, split in (("fold9", "val"), ("fold10", "test")):
         rows = split_rows(index, split)
@@ -98,7 +149,6 @@ def served_numbers(
         }
         out[fold]["n_records"] = len(rows)
         fold10 = cosines
-    test = split_rows(index, "test")
     log("fold-10 lead subsets" + (" and cinc-external" if external is not None else ""))
     return out | served_rows(model, index.root, test, external, full=fold10)
 
@@ -110,8 +160,14 @@ def evaluate_run(
     cache_dir: Path,
     device: str,
     log: Log | None = None,
+    select_files: list[Path] | None = None,
 ) -> dict:
-    """A run's numbers, from the cache when the same weights, template and version were done."""
+    """A run's numbers, from the cache when the same weights, template and version were done.
+
+    Args:
+        select_files: serving.json files of `mets select` to reuse when they match
+            (`measured_by_select`); the run's own `<dir>/select/serving.json` is always tried.
+    """
     model = load_model(str(spec.stem), device)
     key = model.weights.sha256
     cache = cache_dir / f"{key}.json"
@@ -122,8 +178,9 @@ def evaluate_run(
             if external is None or "cinc_external" in cached:
                 return cached | {"cached": True}
     started = time.perf_counter()
+    candidates = [spec.stem.parent / "select" / "serving.json", *(select_files or [])]
     numbers = served_numbers(
-        model, ptbxl, external, (lambda m: log(f"{spec.name}: {m}")) if log else None
+        model, ptbxl, external, (lambda m: log(f"{spec.name}: {m}")) if log else None, candidates
     )
     entry = {
         "cache_version": CACHE_VERSION,
@@ -193,6 +250,7 @@ def build_table(
     cache_dir: Path,
     device: str,
     log: Log | None = None,
+    select_files: list[Path] | None = None,
 ) -> dict:
     """Evaluate every ready run (skipping the others with a note) and group them by recipe."""
     evaluated, skipped, runs = [], [], []
@@ -203,7 +261,7 @@ def build_table(
             if log:
                 log(f"{spec.name}: skipped: {why}")
             continue
-        numbers = evaluate_run(spec, ptbxl, external, cache_dir, device, log)
+        numbers = evaluate_run(spec, ptbxl, external, cache_dir, device, log, select_files)
         evaluated.append((spec, numbers))
         runs.append({"run": spec.name, "recipe": spec.recipe, **numbers})
     return {
@@ -216,14 +274,22 @@ def build_table(
     }
 
 
+SHORT_TASK = {"superclass": "super", "subclass": "sub", "form": "form", "rhythm": "rhythm"}
 COLUMN_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("fold 9 (decides)", tuple((f"fold9_{t}", t) for t in SERVING_TASKS)),
-    ("fold 10 (report only)", tuple((f"fold10_{t}", t) for t in SERVING_TASKS)),
-    ("cinc-external (report only)", (("cinc_rhythm", "rhythm"), ("cinc_af", "AF"))),
+    ("F9", tuple((f"fold9_{t}", f"F9 {SHORT_TASK[t]}") for t in SERVING_TASKS)),
+    ("F10", tuple((f"fold10_{t}", f"F10 {SHORT_TASK[t]}") for t in SERVING_TASKS)),
+    ("ext", (("cinc_rhythm", "ext rhythm"), ("cinc_af", "ext AF"), ("cinc_shared", "ext 11"))),
     (
-        "fold-10 rhythm by leads (report only)",
-        tuple((f"leads_{s}_rhythm", s.split(" (")[0]) for s in LEAD_SUBSETS),
+        "leads",
+        tuple((f"leads_{s}_rhythm", f"rhythm {s.split(' ')[0]}L") for s in LEAD_SUBSETS)
+        + tuple((f"leads_{s}_superclass", f"super {s.split(' ')[0]}L") for s in LEAD_SUBSETS),
     ),
+)
+LEGEND = (
+    "F9 = PTB-XL fold 9 (decides); F10 = fold 10 (report only); ext = cinc-external, other "
+    "sites (report only: rhythm macro over rhythm-labelled records, AF alone, macro over the 11 "
+    "classes shared with PTB-XL on every record); rhythm/super NL = "
+    "fold-10 macro AUROC with 12 / 6 limb / 2 (I, II) / 1 (II) leads (report only)"
 )
 
 
@@ -237,13 +303,15 @@ def _cell(stat: dict | None) -> str:
 def render_markdown(table: dict, command: str) -> str:
     """The ablation table as markdown: one row per recipe, then notes and skipped runs."""
     header = ["recipe", "seeds"]
-    for group, columns in COLUMN_GROUPS:
-        header += [f"{group}: {label}" for _, label in columns]
+    for _, columns in COLUMN_GROUPS:
+        header += [label for _, label in columns]
     lines = [
         "# Recipe ablation (issue 13)",
         "",
         f"Made by `{command}`. {table['what']}.",
         f"**{table['decides'][0].upper() + table['decides'][1:]}.**",
+        "",
+        LEGEND + ".",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),

@@ -85,8 +85,9 @@ def lead_subset_cosines(
     rows: list[PTBXLRow],
     tasks: tuple[str, ...] = LEAD_SUBSET_TASKS,
     full: dict[str, npt.NDArray[np.float32]] | None = None,
+    subsets: list[str] | None = None,
 ) -> dict[str, dict[str, npt.NDArray[np.float32]]]:
-    """{subset: {task: (N, C) cosines}} for every subset of `LEAD_SUBSETS`.
+    """{subset: {task: (N, C) cosines}} for `subsets` of `LEAD_SUBSETS` (default: all).
 
     Args:
         full: cosines already computed on the unmodified 12-lead records ({task: (N, C)}), used
@@ -94,7 +95,8 @@ def lead_subset_cosines(
     """
     template = model.config.zero_shot_template
     out = {}
-    for name, leads in LEAD_SUBSETS.items():
+    for name in subsets or list(LEAD_SUBSETS):
+        leads = LEAD_SUBSETS[name]
         if name == "12 leads" and full is not None:
             out[name] = {task: full[task] for task in tasks}
             continue
@@ -113,13 +115,17 @@ def lead_subset_results(
     full: dict[str, npt.NDArray[np.float32]] | None = None,
     n_resamples: int = 0,
     seed: int = 0,
+    subsets: list[str] | None = None,
 ) -> dict:
     """Macro AUROC per lead subset and task (protocol B on `rows`), with what the model got.
+
+    Args:
+        subsets: names of `LEAD_SUBSETS` to compute (default: all, in that order).
 
     Returns:
         {subset: {"leads": [...], "model_input": str, task: protocol_b dict}}.
     """
-    cosines = lead_subset_cosines(model, root, rows, tasks, full)
+    cosines = lead_subset_cosines(model, root, rows, tasks, full, subsets)
     return {
         name: {
             "leads": list(LEAD_SUBSETS[name]),
@@ -129,5 +135,5 @@ def lead_subset_results(
                 for task in tasks
             },
         }
-        for name in LEAD_SUBSETS
+        for name in cosines
     }

@@ -26,6 +26,7 @@ def served_rows(
     n_resamples: int = 0,
     seed: int = 0,
     full: dict[str, npt.NDArray[np.float32]] | None = None,
+    subsets: list[str] | None = None,
 ) -> dict:
     """{"lead_subsets_fold10": ..., "cinc_external": ... (absent when `external` is None)}.
 
@@ -34,10 +35,17 @@ def served_rows(
         external: the cinc-external folder, or None to leave it out.
         n_resamples: bootstrap resamples for the 95 % intervals (0: none).
         full: fold-10 cosines already computed on the 12-lead records ({task: (N, C)}).
+        subsets: names of `lead_subsets.LEAD_SUBSETS` to compute (default: all).
     """
     out = {
         "lead_subsets_fold10": lead_subset_results(
-            model, ptbxl_root, test_rows, full=full, n_resamples=n_resamples, seed=seed
+            model,
+            ptbxl_root,
+            test_rows,
+            full=full,
+            n_resamples=n_resamples,
+            seed=seed,
+            subsets=subsets,
         )
     }
     if external is not None:
