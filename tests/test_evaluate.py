@@ -286,3 +286,28 @@ def test_served_only_needs_a_full_report_of_the_same_weights(tiny_weights, tmp_p
     with pytest.raises(DataError, match="No run of evaluation.json has weights sha256 cdcd"):
         run_for_weights(report, "cd" * 32)
     assert run_for_weights(report, "ab" * 32)["weights"]["name"] == "other"
+
+
+@pytest.mark.slow
+@needs_ptbxl
+def test_mets_evaluate_adds_other_sites_and_lead_subsets_per_run(index, tiny_weights, tmp_path):
+    from tests.test_external_sites import _write_cinc
+
+    external = tmp_path / "cinc"
+    external.mkdir()
+    _write_cinc(external, "E00001", "E00001.mat", dx="164889003,59118001")
+    _write_cinc(external, "A0002", "A0002", dx="426783006")
+    args = evaluate.parse_args(["--weights", str(tiny_weights), "--n-bootstrap", "0"])
+    model = evaluate.load_model(tiny_weights, "cpu")
+    data = {s: _split(index, s, n, i) for i, (s, n) in enumerate((("val", 20), ("test", 8)))}
+    sets = [load_prompt_set("plain")]
+    ctx = evaluate.Context(args, ("rhythm",), data, {}, None, None, sets, index.root, external)
+    run, _ = evaluate.evaluate_weights(ctx, model)
+    served = run["served"]
+    assert served["cinc_external"]["n_records"] == 2 and not served["cinc_external"]["unreadable"]
+    assert list(served["lead_subsets_fold10"])[-1] == "1 lead (II)"
+    from mets_core.evaluate.markdown import served_section
+
+    markdown = "\n".join(served_section({"runs": [{"weights": {"name": "tiny"}} | run]}))
+    assert "cinc-external" in markdown and "fewer leads" in markdown
+    assert "Served path" in markdown and "1AVB" in markdown
