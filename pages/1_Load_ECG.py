@@ -47,7 +47,7 @@ with tab_upload:
         accept_multiple_files=True,
         key=session.upload_widget_key(),  # a new key after each upload empties the widget
     )
-    ui.show_refused_files_in_words()
+    ui.style_uploader(show_file_names=session.show_file_names())
     limit_mb = settings.session_upload_limit_bytes() / 2**20
     st.caption(
         f"Read: {SUPPORTED_FORMATS_TEXT}. At most {limit_mb:.0f} MB at a time. Files are read "

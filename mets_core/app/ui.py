@@ -226,9 +226,17 @@ _REFUSED_FILE_STYLE = """<style>
 </style>"""
 
 
-def show_refused_files_in_words() -> None:
-    """Make the uploader's own refusal of an over-the-limit file readable (see above)."""
-    st.html(_REFUSED_FILE_STYLE)
+# Clinical exports are often named after the patient: the uploader's file chips (a refused file,
+# or the moment a file is being read) show its size but not its name, unless the user asks.
+_HIDDEN_FILE_NAME_STYLE = '<style>[data-testid="stFileChipName"] { visibility: hidden; }</style>'
+
+
+def style_uploader(show_file_names: bool) -> None:
+    """Make the uploader's own refusal of an over-the-limit file readable (see above), and hide
+    file names in its chips unless `show_file_names`."""
+    st.html(
+        _REFUSED_FILE_STYLE if show_file_names else _REFUSED_FILE_STYLE + _HIDDEN_FILE_NAME_STYLE
+    )
 
 
 def show_error_and_stop(error: METSError) -> None:
