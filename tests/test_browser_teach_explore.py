@@ -30,6 +30,7 @@ from test_browser import (  # noqa: F401 (screenshot_dir is a fixture used by na
 )
 
 SHIPPED = REPO / "weights" / "mets_resnet18.safetensors"
+MITBIH = REPO.parent / "shared" / "data" / "mit-bih"
 README_IMAGE = REPO / "docs" / "images" / "teaching.png"
 HOME_TITLE = "METS: zero-shot ECG reading"
 TEACH_TITLE = "Teaching: read the ECG first, then compare"
@@ -147,7 +148,7 @@ def test_explore_cell_and_row_clicks(served_url: str, screenshot_dir: Path) -> N
         count.press("Enter")
         _wait_idle(page)
         page.get_by_role("button", name="Run zero-shot").click()
-        expect(page.get_by_text("Confusion matrix")).to_be_visible()
+        expect(page.get_by_text("Confusion matrix", exact=True)).to_be_visible()
         _wait_idle(page)
         assert "served template" in page.locator("main").inner_text()  # prompts + metric named
 
@@ -181,4 +182,22 @@ def test_explore_cell_and_row_clicks(served_url: str, screenshot_dir: Path) -> N
         expect(page.get_by_text("Reference (from the dataset)")).to_be_visible()
         _wait_idle(page)
         page.screenshot(path=screenshot_dir / "15_explore_row.png", full_page=True)
+
+        if MITBIH.is_dir():  # a beat opens in its 5 s window with the annotated beat marked
+            page.get_by_text("MIT-BIH", exact=True).first.click()
+            _wait_idle(page)
+            beats = page.get_by_label("Beats per class", exact=False)
+            beats.fill("1")
+            beats.press("Enter")
+            _wait_idle(page)
+            page.get_by_role("button", name="Run zero-shot").click()
+            expect(page.get_by_text("Confusion matrix", exact=True)).to_be_visible()
+            _wait_idle(page)
+            page.get_by_text("Only misclassified records/beats").click()  # every beat
+            _wait_idle(page)
+            frame = page.locator('[data-testid="stDataFrame"]').last.bounding_box()
+            page.mouse.click(frame["x"] + 18, frame["y"] + 35 + 17)
+            expect(page.get_by_text("annotated beat:")).to_be_visible()
+            _wait_idle(page)
+            page.screenshot(path=screenshot_dir / "15_explore_mitbih_beat.png", full_page=True)
         browser.close()

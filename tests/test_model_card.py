@@ -117,3 +117,27 @@ def test_home_puts_quick_start_first_and_shows_no_raw_history() -> None:
     assert headings[0] == "Quick start" and "Model in use" in headings
     shown = " ".join(str(e.value) for e in [*at.markdown, *at.caption])
     assert "train_loss" not in shown and "{'" not in shown
+
+
+@pytest.mark.usefixtures("_tiny_env")
+def test_the_router_loads_the_model_once_before_any_page() -> None:
+    from mets_core.app import model_cache
+
+    model_cache._load_model_cached.clear()  # as after a server start
+    model_cache._LOADED.clear()
+    assert not model_cache.is_loaded()
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.switch_page("pages/8_Teaching.py").run()  # any page: the router loads first
+    assert not at.exception and not at.error
+    assert model_cache.is_loaded()
+    assert not [s for s in at.status if "Loading the METS model" in str(s.label)]  # cleared
+
+
+@pytest.mark.usefixtures("_tiny_env")
+def test_weights_that_cannot_load_are_a_plain_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("METS_WEIGHTS", str(tmp_path / "missing"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert at.error  # the page says why, in words
