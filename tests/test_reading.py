@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 import mets_core
 from mets_core import cli
+from mets_core.app import keys
 from mets_core.errors import ECGInputError
 from mets_core.io.examples import EXAMPLES_DIR, load_example
 from mets_core.reading import PrintSettings, build_reading, draw_reading, render_reading
@@ -246,6 +247,9 @@ def test_the_app_offers_pdf_and_png_and_the_patient_box_only_when_needed(
         _reading_app, args=(str(tiny_weights), with_patient), default_timeout=60
     )
     at.run()
+    assert not at.exception
+    assert not at.get("download_button")  # nothing is drawn until asked for
+    at.toggle(key=keys.W_READING_PREPARE).set_value(True).run()
     assert not at.exception
     buttons = at.get("download_button")
     assert len(buttons) == 2

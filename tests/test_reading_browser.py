@@ -98,6 +98,8 @@ def test_the_downloads_are_the_reading(reading_url, screenshot_dir, tmp_path) ->
         expect.set_options(timeout=UI_TIMEOUT_MS)
         page.goto(reading_url)
         expect(page.get_by_text("Printable reading")).to_be_visible()
+        _wait_idle(page)
+        page.get_by_text("Prepare the printable reading (PDF and PNG)").click()
         expect(page.get_by_role("button", name="Download the reading (PDF)")).to_be_visible()
         _wait_idle(page)
         page.screenshot(path=screenshot_dir / "reading_downloads.png", full_page=True)

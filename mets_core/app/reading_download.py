@@ -22,7 +22,8 @@ PATIENT_WARNING = (
 def show_reading_downloads(record: ECGRecord, ranking: Ranking, label: str) -> None:
     """Offer the one-page reading of `ranking` as PDF and PNG, patient fields only on request.
 
-    The page is rendered once per ranking and choice and kept in this session (it holds the
+    The page is drawn only once the user asks for it (a toggle, which stays on for later
+    rankings), then once per ranking and choice, and kept in this session (it holds the
     tracing: patient data, never a shared cache). The downloads are named ``mets_reading.*``,
     never after the uploaded file.
 
@@ -37,6 +38,9 @@ def show_reading_downloads(record: ECGRecord, ranking: Ranking, label: str) -> N
         "the measurements, this ranking with its cautions and caveats, and the weights. Print the "
         "PDF at 100 % (no fit to page). Patient identifiers are left out unless you include them."
     )
+    # Opt-in: drawing the page takes a few seconds of CPU, which every ranking would pay otherwise.
+    if not st.toggle("Prepare the printable reading (PDF and PNG)", key=keys.W_READING_PREPARE):
+        return
     col_paper, col_patient = st.columns([1, 3])
     paper = col_paper.radio(
         "Paper", list(PAPER_SIZES_MM), horizontal=True, key=keys.W_READING_PAPER
@@ -47,8 +51,6 @@ def show_reading_downloads(record: ECGRecord, ranking: Ranking, label: str) -> N
         include_patient = col_patient.checkbox(
             f"Include the patient identifiers from the file ({names})", key=keys.W_READING_PATIENT
         )
-    if include_patient:
-        st.caption(PATIENT_WARNING)
     settings = PrintSettings(paper=paper)
     name = (
         f"reading/{_ranking_id(ranking)}/{paper}/{'patient' if include_patient else 'no-patient'}"
@@ -81,6 +83,8 @@ def show_reading_downloads(record: ECGRecord, ranking: Ranking, label: str) -> N
         key=keys.W_READING_PNG,
         on_click="ignore",
     )
+    if include_patient:  # below the buttons: once shown, the files carry the identifiers
+        st.caption(PATIENT_WARNING)
 
 
 def _ranking_id(ranking: Ranking) -> str:
