@@ -113,12 +113,12 @@ if not current.committed:
     picks = st.multiselect(
         "Pick one or more classes",
         class_names(current.task),
-        key=f"{keys.W_TEACH_PICKS}.{number}",
+        key=f"{keys.W_TEACH_PICKS}.{number}.{case.case_id}",  # fresh per case and deck
     )
     text = st.text_area(
         "and/or type your reading (one finding per line or separated by commas)",
         placeholder="e.g. sinus rhythm, left bundle branch block",
-        key=f"{keys.W_TEACH_TEXT}.{number}",
+        key=f"{keys.W_TEACH_TEXT}.{number}.{case.case_id}",
     )
     st.caption(
         "Typed findings are read as classes by exact wording (names, common abbreviations such "

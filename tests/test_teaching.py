@@ -199,7 +199,9 @@ def test_teaching_page_walks_a_session_without_any_upload() -> None:
     assert "pick at least one class" in _texts(at.error)
 
     current = at.session_state[session.KEY_LESSON]
-    at.text_area(key=f"{keys.W_TEACH_TEXT}.1").input("normal ECG, banana")
+    at.text_area(key=f"{keys.W_TEACH_TEXT}.1.{current.cases[0].case_id}").input(
+        "normal ECG, banana"
+    )
     at.button(key=keys.W_TEACH_COMMIT).click().run()
     assert not at.exception and not at.error
     shown = _texts(at.markdown)
@@ -212,7 +214,9 @@ def test_teaching_page_walks_a_session_without_any_upload() -> None:
 
     at.button(key=keys.W_TEACH_NEXT).click().run()
     assert "Case 2 of 2" in _texts(at.subheader)
-    at.multiselect(key=f"{keys.W_TEACH_PICKS}.2").select("myocardial infarction")
+    at.multiselect(key=f"{keys.W_TEACH_PICKS}.2.{current.cases[1].case_id}").select(
+        "myocardial infarction"
+    )
     at.button(key=keys.W_TEACH_COMMIT).click().run()
     at.button(key=keys.W_TEACH_NEXT).click().run()
     assert not at.exception and not at.error
