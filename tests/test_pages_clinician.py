@@ -226,6 +226,11 @@ def test_reference_label_is_beside_the_ranking_and_a_disagreement_is_said(
     assert differs.message.startswith("The model's top answer “normal ECG” differs from the")
     unrelated = compare_with_reference(af_first, "SCP codes: LVH 100")
     assert unrelated.agreement is Agreement.NOT_COMPARABLE
+    coded = compare_with_reference(af_last, "rhythm: AFIB; report: vorhofflimmern")  # Explore's
+    assert coded.agreement is Agreement.DIFFERS and coded.named == ("atrial fibrillation",)
+    assert compare_with_reference(af_last, "superclass: NORM; report: -").agreement is (
+        Agreement.AGREES
+    )
 
     state = {session.KEY_RECORD: record, session.KEY_REFERENCE: reference}
     at = _go(_session(**state), RANK)

@@ -201,7 +201,7 @@ def show_reference_comparison(ranking: Ranking, reference: str | None) -> None:
     """The record's reference label beside the ranking, and plainly whether the top answer
     differs from it (`zeroshot.agreement`)."""
     if not reference:
-        st.caption("No reference label is known for this record (an upload).")
+        st.caption("No reference label is known for this record.")
         return
     comparison = compare_with_reference(ranking, reference)
     st.markdown(f"**Reference label (from the dataset):** {reference}")

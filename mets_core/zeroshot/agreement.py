@@ -3,8 +3,10 @@
 Bundled examples and PTB-XL records carry the dataset's own label and report (the reference).
 A candidate counts as named in the reference when its words appear there as a whole phrase,
 ignoring case and punctuation ("left bundle branch block" is named in "CLBBB 100 (complete left
-bundle branch block)"). The rule is deliberately literal: it never guesses synonyms, so when no
-candidate is named the answer is "cannot compare", not a verdict.
+bundle branch block)"). PTB-XL class codes in the reference ("rhythm: AFIB") count as their plain
+class names (`zeroshot.labels`, the names a user types). The rule is deliberately literal: it
+never guesses synonyms, so when no candidate is named the answer is "cannot compare", not a
+verdict; a phrase the report negates ("no atrial fibrillation") would still count as named.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mets_core.zeroshot.labels import task_labels
 from mets_core.zeroshot.rank import Ranking
+
+_CODED_TASKS = ("superclass", "subclass", "form", "rhythm")  # MIT-BIH's one-letter codes: too terse
 
 
 class Agreement(StrEnum):
@@ -43,6 +48,17 @@ def _words(text: str) -> str:
     return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
 
 
+def _with_class_names(reference: str) -> str:
+    """The reference plus the plain name of every PTB-XL class code it states in capitals."""
+    names = [
+        name
+        for task in _CODED_TASKS
+        for code, name in task_labels()[task].items()
+        if re.search(rf"(?<![\w/]){re.escape(code)}(?![\w/])", reference)
+    ]
+    return " ".join([reference, *names])
+
+
 def compare_with_reference(ranking: Ranking, reference: str) -> ReferenceComparison:
     """Compare the ranking's top candidate with the reference label and report of its record.
 
@@ -58,7 +74,7 @@ def compare_with_reference(ranking: Ranking, reference: str) -> ReferenceCompari
         >>> comparison.agreement  # when "atrial fibrillation" was ranked below another candidate
         <Agreement.DIFFERS: 'differs'>
     """
-    text = _words(reference)
+    text = _words(_with_class_names(reference))
     candidates = [item.candidate for item in ranking]
     named = tuple(c for c in candidates if _words(c).strip() and _words(c) in text)
     top = candidates[0]
