@@ -83,9 +83,16 @@ def cmd_reading(args: argparse.Namespace) -> int:
     from mets_core.reading import PrintSettings, render_reading
     from mets_core.zeroshot.rank import rank
 
+    targets = [Path(p) for p in (args.out, args.png) if p]
+    missing = [str(t.parent) for t in targets if not t.parent.is_dir()]
+    if missing:  # before the minute of model loading and ranking
+        print(
+            f"mets: no such folder to write the reading into: {', '.join(missing)}", file=sys.stderr
+        )
+        return 2
+    settings = PrintSettings(args.speed, args.gain, args.filter, args.mains, args.paper).validate()
     record = load_record(args.record, fs_hz=args.fs_hz)
     ranking = rank(_load(args), record, list(args.candidates), template=args.template)
-    settings = PrintSettings(args.speed, args.gain, args.filter, args.mains, args.paper)
     label = args.label or f"ECG file, {record.file_info.get('format', 'format not stated')}"
     files = render_reading(
         record, ranking, label=label, settings=settings, include_patient=args.include_patient

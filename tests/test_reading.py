@@ -205,6 +205,9 @@ def test_the_cli_writes_the_pdf_and_png(tiny_weights, tmp_path, capsys) -> None:
     assert "wrote" in capsys.readouterr().out
     assert cli.main([*argv, "--speed", "30", "--weights", str(tiny_weights)]) == 2
     assert "speed (mm/s) must be one of 25, 50" in capsys.readouterr().err
+    nowhere = ["reading", record, "--candidates", "a", "--out", str(tmp_path / "no" / "x.pdf")]
+    assert cli.main(nowhere) == 2
+    assert "no such folder" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not MUSE.exists(), reason=f"sample absent: {MUSE}")

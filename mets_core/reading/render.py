@@ -17,7 +17,7 @@ from mets_core.zeroshot.rank import Ranking
 
 PNG_DPI = 150  # A4 landscape at 150 dpi: 1754 x 1240 px, the tracing sharp on a screen
 # TrueType (42) instead of Type 3 fonts: text in the PDF stays selectable and searchable.
-_RC = {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "svg.fonttype": "none"}
+_RC = {"pdf.fonttype": 42, "font.family": "DejaVu Sans"}
 # Fixed metadata: the PDF carries no file name, no patient field and no machine path.
 _PDF_METADATA = {"Title": TITLE, "Author": None, "Subject": None, "Creator": "METS"}
 
