@@ -149,7 +149,8 @@ def _mark_pulses(fig: go.Figure, pulses: tuple[CalibrationPulse, ...], shown_s: 
             layer="below",
         )
         fig.add_annotation(
-            x=(pulse.start_s + pulse.stop_s) / 2,
+            x=min(pulse.segment_stop_s, shown_s) if pulse.at_end else pulse.segment_start_s,
+            xanchor="right" if pulse.at_end else "left",
             y=1.0,
             yref="paper",
             yanchor="bottom",

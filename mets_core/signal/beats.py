@@ -165,10 +165,13 @@ def consensus_r_peaks(record: ECGRecord, prefer: str | None = None) -> npt.NDArr
 
 
 def snap_to_lead(
-    cleaned: npt.NDArray[np.float64], beats_s: npt.NDArray[np.float64], fs_hz: float
+    cleaned: npt.NDArray[np.float64],
+    beats_s: npt.NDArray[np.float64],
+    fs_hz: float,
+    half_s: float = 0.05,
 ) -> npt.NDArray[np.int64]:
-    """Move each beat time to the largest deflection of one cleaned lead within 50 ms (samples)."""
-    half = max(1, int(round(0.05 * fs_hz)))
+    """Beat times moved to the largest deflection of a cleaned lead within `half_s` (samples)."""
+    half = max(1, int(round(half_s * fs_hz)))
     centred = np.abs(cleaned - np.median(cleaned))
     out = []
     for t in beats_s:

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from mets_core.record import ECGRecord
 from mets_core.signal.beats import (
+    AMPLITUDE_CLEAN_METHOD,
     NK_ERRORS,
     PEAK_METHOD,
     clean_lead,
@@ -45,6 +46,7 @@ MIN_BEATS = 3
 # Median values outside these ranges are treated as failed delineation, not reported (ms).
 PLAUSIBLE_MS = {"PR": (60.0, 400.0), "QRS": (40.0, 250.0), "QT": (200.0, 700.0)}
 MEDIAN_WINDOW_S = (-0.25, 0.45)  # median-beat window around the R-peak (s)
+R_REFINE_S = 0.02  # drawn R-peaks: the tallest deflection within 20 ms of the detected beat
 PR_MAX_IQR_MS = 40.0  # P waves not locked to the QRS (e.g. AF): PR not reported
 
 
@@ -259,7 +261,11 @@ def measure_intervals(record: ECGRecord, *, lead: str = "II") -> Measurements:
             else f"fewer than {MIN_BEATS} beats found in lead {lead}"
         )
         return _all_missing(lead, reason, notes)
-    rr_ms = float(np.mean(np.diff(peaks))) * 1000.0 / record.fs_hz
+    # neurokit2's cleaning delays the QRS by a few ms (6 ms at 500 Hz); the peaks drawn and timed
+    # are put back on the R wave of the amplitude-keeping (zero-phase) cleaning
+    amplitude = clean_lead(record.lead(lead), record.fs_hz, AMPLITUDE_CLEAN_METHOD)
+    shown = snap_to_lead(amplitude, peaks / record.fs_hz, record.fs_hz, R_REFINE_S)
+    rr_ms = float(np.mean(np.diff(shown))) * 1000.0 / record.fs_hz
     src_peaks = _source(f"{PEAK_METHOD} R-peaks agreed across leads, {len(peaks)} beats", lead)
     waves, failure = _delineate(cleaned, _complete_beats(peaks, record), record.fs_hz)
     src_waves = _source(f"{DELINEATE_METHOD} delineation", lead)
@@ -278,7 +284,7 @@ def measure_intervals(record: ECGRecord, *, lead: str = "II") -> Measurements:
         *_qtc(spans["QT"], rr_ms),
         axis,
     )
-    r_peaks_s = tuple(float(p) / record.fs_hz for p in peaks)
+    r_peaks_s = tuple(float(p) / record.fs_hz for p in shown)
     return Measurements(values, lead, len(peaks), tuple(notes), r_peaks_s)
 
 
