@@ -48,6 +48,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="mets select serving.json to reuse when its weights SHA and template match "
         "(each run's DIR/select/serving.json is always tried)",
     )
+    p.add_argument(
+        "--include-unselected",
+        action="store_true",
+        help="also evaluate weights without a fold-9 selection (provisional: training template)",
+    )
     p.add_argument("--device", default="cpu")
     return p.parse_args(argv)
 
@@ -72,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             args.device,
             _log,
             [Path(path) for path in args.select_json],
+            require_selection=not args.include_unselected,
         )
     except METSError as error:
         print(f"ablation: {error}", file=sys.stderr)

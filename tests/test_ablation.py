@@ -54,6 +54,16 @@ def test_missing_and_unselected_runs_are_skipped_with_a_reason(tmp_path, tiny_we
     markdown = render_markdown(table, "python benchmarks/ablation.py")
     assert "robust_s2" in markdown and "not trained yet" in markdown
     assert "Fold 9" in markdown and "reported only" in markdown
+    model = load_model(str(tiny_weights), "cpu")  # --include-unselected: a provisional row
+    entry = {"cache_version": CACHE_VERSION, "template": model.config.zero_shot_template}
+    entry |= _numbers(0.8, 0.7) | {"weights_sha256": model.weights.sha256}
+    entry["provenance"] = {"fold9_selected": False, "epochs_at_best": 9, "epochs": 34}
+    (tmp_path / f"{model.weights.sha256}.json").write_text(json.dumps(entry))
+    table = build_table(
+        [unselected], tmp_path / "no-ptbxl", None, tmp_path, "cpu", require_selection=False
+    )
+    assert [row["recipe"] for row in table["rows"]] == ["tiny"] and not table["skipped"]
+    assert "PROVISIONAL: no fold-9 selection yet" in render_markdown(table, "cmd")
 
 
 def _numbers(fold9: float, af: float) -> dict:

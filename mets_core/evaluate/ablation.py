@@ -65,8 +65,13 @@ def parse_run(text: str) -> RunSpec:
     return RunSpec(name, path if is_stem else path / WEIGHTS_STEM)
 
 
-def readiness(spec: RunSpec) -> str | None:
-    """Why the run cannot be evaluated yet (None: ready): missing files, or no fold-9 choice."""
+def readiness(spec: RunSpec, require_selection: bool = True) -> str | None:
+    """Why the run cannot be evaluated yet (None: ready): missing files, or no fold-9 choice.
+
+    Args:
+        require_selection: False also accepts weights whose sidecar has no `mets select` choice
+            yet (they serve the training template; the row says so).
+    """
     weights, sidecar = spec.stem.with_suffix(".safetensors"), spec.stem.with_suffix(".json")
     if not weights.is_file() or not sidecar.is_file():
         return f"no {weights.name} with its .json sidecar in {spec.stem.parent} (not trained yet)"
@@ -74,7 +79,7 @@ def readiness(spec: RunSpec) -> str | None:
         selection = json.loads(sidecar.read_text()).get("selection")
     except (OSError, json.JSONDecodeError):
         return f"{sidecar} could not be read (being written?)"
-    if not selection:
+    if not selection and require_selection:
         return (
             "no fold-9 selection in its sidecar yet (training or `mets select --write` still "
             "running): the served template is not chosen"
@@ -200,7 +205,10 @@ def _provenance(model: LoadedModel) -> dict:
     provenance = model.weights.provenance
     train = provenance.get("train_config", {})
     keys = ("seed", "augment", "phrasings", "non_ecg_fraction", "epochs", "report_source")
-    return {k: train.get(k, provenance.get(k)) for k in keys}
+    out = {k: train.get(k, provenance.get(k)) for k in keys}
+    out["epochs_at_best"] = len(provenance.get("history") or [])
+    out["fold9_selected"] = bool(model.weights.selection)
+    return out
 
 
 def row_values(numbers: dict) -> dict[str, float | None]:
@@ -251,11 +259,12 @@ def build_table(
     device: str,
     log: Log | None = None,
     select_files: list[Path] | None = None,
+    require_selection: bool = True,
 ) -> dict:
     """Evaluate every ready run (skipping the others with a note) and group them by recipe."""
     evaluated, skipped, runs = [], [], []
     for spec in specs:
-        why = readiness(spec)
+        why = readiness(spec, require_selection)
         if why is not None:
             skipped.append({"run": spec.name, "weights": str(spec.stem), "reason": why})
             if log:
@@ -323,20 +332,38 @@ def render_markdown(table: dict, command: str) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "mean ± sample sd over seeds where a recipe has several runs.", ""]
     lines += [f"- lead subsets: {name}: {what}" for name, what in _lead_notes().items()]
-    for run in table["runs"]:
-        external = run.get("cinc_external")
-        if external:
-            lines.append(
-                f"- {run['run']}: template {run['template']!r}; cinc-external "
-                f"{external['rhythm']['n_records']} rhythm-labelled of {external['n_records']} "
-                f"records, {len(external['unreadable'])} unreadable; "
-                f"{'cached' if run.get('cached') else 'evaluated'} "
-                f"(sha256 {run['weights_sha256'][:12]})"
-            )
+    lines += [_run_note(run) for run in table["runs"]]
     if table["skipped"]:
         lines += ["", "Not in the table yet:", ""]
         lines += [f"- {s['run']} ({s['weights']}): {s['reason']}" for s in table["skipped"]]
     return "\n".join(lines) + "\n"
+
+
+def _run_note(run: dict) -> str:
+    """One line per evaluated run: template, external record counts, cache, provisional flag."""
+    parts = [f"- {run['run']}: template {run.get('template')!r}"]
+    external = run.get("cinc_external")
+    if external:
+        parts.append(
+            f"cinc-external {external['rhythm'].get('n_records')} rhythm-labelled of "
+            f"{external.get('n_records')} records, {len(external.get('unreadable', []))} "
+            "unreadable"
+        )
+    parts.append(
+        f"{'cached' if run.get('cached') else 'evaluated'} "
+        f"(sha256 {str(run.get('weights_sha256'))[:12]})"
+    )
+    return "; ".join(parts) + _provisional(run)
+
+
+def _provisional(run: dict) -> str:
+    provenance = run.get("provenance", {})
+    if provenance.get("fold9_selected", True):
+        return ""
+    return (
+        f"; PROVISIONAL: no fold-9 selection yet (training template; best epoch "
+        f"{provenance.get('epochs_at_best')} of {provenance.get('epochs')})"
+    )
 
 
 def _lead_notes() -> dict[str, str]:
