@@ -122,6 +122,7 @@ def test_home_teaching_and_model_card(served_url: str, screenshot_dir: Path) -> 
             clip = {"x": block["x"], "y": top["y"] - 10, "width": block["width"]}
             page.screenshot(path=README_IMAGE, clip={**clip, "height": bottom - top["y"] + 10})
 
+        page.set_viewport_size({"width": 1400, "height": 5200})  # every table in the screenshot
         _go_to(page, "Model Card", "Model card")
         expect(page.get_by_role("heading", name="Headline results (results/)")).to_be_visible()
         _wait_idle(page)

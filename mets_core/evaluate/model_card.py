@@ -210,7 +210,7 @@ def abstain_table(abstain: Mapping[str, object]) -> pd.DataFrame:
                     "kind": kind,
                     "records": block.get("n"),
                     "abstained (%)": None if rate is None else round(100 * rate, 1),
-                    "limit (%)": None if limit is None else round(100 * limit, 1),
+                    "limit (%)": "-" if limit is None else f"{100 * limit:g}",  # real sets only
                     "checks that fired": _checks(block.get("by_check")),
                 }
             )
