@@ -174,11 +174,13 @@ def _measurement_column(column: _Column, reading: Reading) -> None:
     column.cells(
         [(0.0, "Measurements"), (-50.0, "here"), (-72.0, "file")], HEAD_PT, fontweight="bold"
     )
+    printed: set[str] = set()  # a reason shared by several rows is printed once, at the first
     for row in reading.measurements:
         column.cells([(0.0, row.name), (-50.0, row.computed), (-72.0, row.stated)])
-        for remark in filter(None, (row.why_missing, row.stated_note)):
-            which = "not computed" if remark == row.why_missing else "file value"
-            column.text(f"{which}: {remark}", SMALL_PT, indent_mm=3.0, color=MUTED_COLOUR)
+        for which, remark in (("not computed", row.why_missing), ("file value", row.stated_note)):
+            if remark and f"{which}: {remark}" not in printed:
+                printed.add(f"{which}: {remark}")
+                column.text(f"{which}: {remark}", SMALL_PT, indent_mm=3.0, color=MUTED_COLOUR)
     column.text(reading.measured_on, SMALL_PT, color=MUTED_COLOUR)
 
 
