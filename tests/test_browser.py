@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,10 +62,11 @@ def _wait_healthy(url: str, server: subprocess.Popen) -> None:
     raise TimeoutError(f"streamlit did not answer on {url} within {START_TIMEOUT_S} s")
 
 
-@pytest.fixture(scope="module")
-def app_url(tiny_weights: Path) -> Iterator[str]:
+@contextmanager
+def serve_app(weights: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port with `weights`; yields its URL, stops it after."""
     port = _free_port()
-    env = {**os.environ, "METS_WEIGHTS": str(tiny_weights), "METS_DEVICE": "cpu"}
+    env = {**os.environ, "METS_WEIGHTS": str(weights), "METS_DEVICE": "cpu"}
     if PTBXL.is_dir():
         env["METS_PTBXL_ROOTS"] = f"PTB-XL={PTBXL}"  # the Explore page's one configured root
     command = [
@@ -87,7 +89,17 @@ def app_url(tiny_weights: Path) -> Iterator[str]:
         yield url
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a busy machine: do not leave the server behind
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture(scope="module")
+def app_url(tiny_weights: Path) -> Iterator[str]:
+    with serve_app(tiny_weights) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +183,7 @@ def test_upload_wfdb_pair_and_rank_two_candidates(app_url: str, screenshot_dir: 
 
 FORMATS = REPO.parent / "shared" / "data" / "formats"
 VENDOR_UPLOADS = (  # (sample, text the Load page must show)
-    ("scp-ecg/ecgtoolkit_Example.scp", "read as SCP-ECG"),
+    ("scp-ecg/ecgtoolkit_Example.scp", "Upload 1, SCP-ECG"),  # neutral label, never the name
     ("ge-muse-xml/egm_muse-sinus.xml", "Show patient identifiers from the file"),
     ("scp-ecg/healforce_62.SCP", "cannot be read as SCP-ECG"),
 )
