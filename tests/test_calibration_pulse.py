@@ -177,3 +177,18 @@ def test_no_false_pulses_on_real_ptbxl_fold_10():
 @pytest.mark.parametrize("name", ["100", "105", "203", "208"])
 def test_no_false_pulses_on_mitbih(name):
     assert find_calibration_pulses(load_record(MITBIH / f"{name}.hea")) == ()
+
+
+@needs_philips
+def test_signal_view_says_what_the_pulse_is():
+    from streamlit.testing.v1 import AppTest
+
+    from mets_core.app import session
+
+    page = Path(__file__).resolve().parents[1] / "pages" / "3_Signal_View.py"
+    at = AppTest.from_file(str(page), default_timeout=60)
+    at.session_state[session.KEY_RECORD] = load_record(PHILIPS / "129DYPRG.XML")
+    at.run()
+    assert not at.exception, at.exception
+    said = " ".join(info.value for info in at.info)
+    assert PULSE_LABEL in said and "10.70-10.90 s" in said and "model input" in said

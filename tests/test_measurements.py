@@ -11,8 +11,8 @@ import pytest
 from mets_core.io.examples import load_example
 from mets_core.leads import STANDARD_12_LEADS
 from mets_core.record import ECGRecord
+from mets_core.signal.calipers import CaliperPoint, add_point, read_calipers, snap_to_sample
 from mets_core.signal.measurements import (
-    caliper_readout,
     consensus_r_peaks,
     find_r_peaks,
     measure_intervals,
@@ -100,9 +100,26 @@ def test_median_beats_have_one_window_per_lead():
     assert medians["II"][r_index] == pytest.approx(np.abs(medians["II"]).max(), rel=0.05)
 
 
-def test_caliper_readout():
-    reading = caliper_readout(1.0, 0.1, 1.8, 1.1)
-    assert reading["dt_ms"] == pytest.approx(800)
-    assert reading["rate_bpm"] == pytest.approx(75)
-    assert reading["dv_mv"] == pytest.approx(1.0)
-    assert math.isinf(caliper_readout(1.0, 0.0, 1.0, 0.0)["rate_bpm"])
+def test_calipers_read_time_rate_and_amplitude_in_time_order():
+    reading = read_calipers(CaliperPoint(1.8, 1.1, "II"), CaliperPoint(1.0, 0.1, "II"))
+    assert reading.dt_ms == pytest.approx(800)
+    assert reading.rate_bpm == pytest.approx(75)
+    assert reading.dv_mv == pytest.approx(1.0)  # later point minus earlier point
+    assert "800 ms" in reading.text() and "75 bpm" in reading.text()
+    same = read_calipers(CaliperPoint(1.0, 0.0), CaliperPoint(1.0, 0.0))
+    assert math.isinf(same.rate_bpm) and "bpm" not in same.text()
+
+
+def test_caliper_clicks_make_pairs_and_a_third_click_starts_over():
+    a, b, c = (CaliperPoint(t, 0.0, "II") for t in (1.0, 2.0, 3.0))
+    points = add_point(add_point((), a), b)
+    assert points == (a, b)
+    assert add_point(points, c) == (c,)
+    assert add_point((a,), CaliperPoint(2.0, 0.0, "V1")) == (CaliperPoint(2.0, 0.0, "V1"),)
+
+
+def test_caliper_points_snap_to_the_recorded_sample():
+    signal = np.arange(10, dtype=np.float32) / 10.0  # 0.0 .. 0.9 mV at 100 Hz
+    point = snap_to_sample(signal, 100.0, 0.0449, "II")
+    assert point == CaliperPoint(0.04, pytest.approx(0.4), "II")
+    assert snap_to_sample(signal, 100.0, 5.0).t_s == pytest.approx(0.09)  # clipped to the end

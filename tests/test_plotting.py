@@ -132,3 +132,85 @@ def test_small_figures(record):
     assert list(importance.data[0].marker.color) == ["#c0504d", "#8a8a8a"]
     confusion = plot_confusion_matrix([[5, 1], [0, 4]], ["NORM", "MI"])
     assert confusion.data[0].z[0][0] == pytest.approx(5 / 6)
+
+
+# --- issue 15 items 2 and 7: display filter, pulse on the sheet, ordinals ---
+
+
+def test_display_filter_is_named_and_capped_at_nyquist():
+    from mets_core.signal.display_filter import describe_display_filter
+
+    full = describe_display_filter("diagnostic", 500.0, 50.0)
+    assert full.label == "diagnostic 0.05-150 Hz + 50 Hz notch" and full.note is None
+    low = describe_display_filter("diagnostic", 100.0, 50.0)
+    assert low.label.startswith("diagnostic 0.05-50 Hz") and "Nyquist" in low.note
+    assert describe_display_filter("monitor", 500.0, 60.0).label.startswith("monitor 0.5 Hz")
+    with pytest.raises(ECGInputError):
+        describe_display_filter("sharpen", 500.0, 50.0)
+
+
+def test_diagnostic_band_keeps_slow_st_shifts_that_monitor_mode_bends():
+    from mets_core.signal.display_filter import filter_for_display
+
+    fs_hz = 500.0
+    t = np.arange(int(20 * fs_hz)) / fs_hz
+    slow = 0.2 * np.sin(2 * np.pi * 0.3 * t)  # an ST-segment-scale slow wave, 0.2 mV
+    mains = 0.1 * np.sin(2 * np.pi * 50 * t)
+    core = slice(int(5 * fs_hz), int(15 * fs_hz))  # away from the edges
+
+    def kept(x: np.ndarray, mode: str) -> float:
+        out = filter_for_display((x + mains).astype(np.float32), fs_hz=fs_hz, mode=mode)
+        return float(np.std(out[core]) / np.std(x[core]))
+
+    assert kept(slow, "diagnostic") > 0.9  # 0.05 Hz high-pass: the slow wave stays
+    assert kept(slow, "monitor") < 0.6  # 0.5 Hz high-pass: it is bent away
+    fast = 0.2 * np.sin(2 * np.pi * 200 * t)  # above the 150 Hz edge
+    assert kept(fast, "diagnostic") < 0.5
+
+
+def test_philips_pulse_is_shaded_labelled_and_shown_after_10_s():
+    from pathlib import Path
+
+    from mets_core.io.load import load_record
+    from mets_core.signal.calibration import PULSE_LABEL
+
+    path = Path(__file__).resolve().parents[2] / "shared/data/formats/philips-xml/129DYPRG.XML"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    fig = plot_ecg_paper(load_record(path))
+    assert any(PULSE_LABEL in text for text in _annotation_texts(fig))
+    shaded = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert len(shaded) == 1 and 10.4 < shaded[0].x0 < 10.7 and shaded[0].x1 == pytest.approx(11.0)
+    assert fig.layout.xaxis.range[1] == pytest.approx(11.0)  # the last second is on the sheet
+    assert not any("first 10 s" in text for text in _annotation_texts(fig))
+
+
+def test_display_stride_uses_english_ordinals(record):
+    from mets_core.app.paper import ordinal
+
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 102)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "102nd"
+    ]  # fmt: skip
+    fast = dataclasses.replace(record, fs_hz=1000.0)
+    assert any("display: every 2nd sample" in t for t in _annotation_texts(plot_ecg_paper(fast)))
+
+
+def test_signal_view_defaults_to_the_diagnostic_band_and_names_it():
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from mets_core.app import keys, session
+
+    page = Path(__file__).resolve().parents[1] / "pages" / "3_Signal_View.py"
+    at = AppTest.from_file(str(page), default_timeout=60)
+    at.session_state[session.KEY_RECORD] = load_example("ptbxl_anterior_mi")  # 100 Hz
+    at.run()
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "Filter: diagnostic 0.05-50 Hz" in captions and "Nyquist" in captions
+    at.radio(key=keys.W_DISPLAY_FILTER).set_value("monitor").run()
+    assert "Filter: monitor 0.5 Hz high-pass" in " ".join(c.value for c in at.caption)
+    at.radio(key=keys.W_TRACE).set_value("Raw").run()
+    assert not at.exception
+    assert "Filter: none (raw signal)" in " ".join(c.value for c in at.caption)

@@ -33,7 +33,6 @@ from mets_core.signal.calibration import blank_calibration_pulses
 __all__ = [
     "Measurement",
     "Measurements",
-    "caliper_readout",
     "consensus_r_peaks",
     "find_r_peaks",
     "measure_intervals",
@@ -100,21 +99,6 @@ class Measurements:
             }
             for m in self.values
         ]
-
-
-def caliper_readout(t1_s: float, v1_mv: float, t2_s: float, v2_mv: float) -> dict[str, float]:
-    """Time and amplitude calipers between two clicked points.
-
-    Args:
-        t1_s, v1_mv: first point (seconds, millivolts). t2_s, v2_mv: second point.
-
-    Returns:
-        ``{"dt_ms": |t2 - t1| in ms, "rate_bpm": 60000 / dt_ms (inf when dt is 0),
-        "dv_mv": v2 - v1 in mV}``.
-    """
-    dt_ms = abs(t2_s - t1_s) * 1000.0
-    rate = 60000.0 / dt_ms if dt_ms > 0 else math.inf
-    return {"dt_ms": dt_ms, "rate_bpm": rate, "dv_mv": v2_mv - v1_mv}
 
 
 def _source(what: str, lead: str) -> str:
