@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,11 +20,10 @@ from test_browser import (  # noqa: F401 (screenshot_dir is a fixture used by na
     PTBXL,
     REPO,
     UI_TIMEOUT_MS,
-    _free_port,
     _go_to,
-    _wait_healthy,
     _wait_idle,
     screenshot_dir,
+    serve_app,
 )
 
 SHIPPED = REPO / "weights" / "mets_resnet18.safetensors"
@@ -43,27 +40,9 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def served_url(tiny_weights: Path) -> Iterator[str]:
-    weights = str(SHIPPED.with_suffix("")) if SHIPPED.is_file() else str(tiny_weights)
-    port = _free_port()
-    env = {**os.environ, "METS_WEIGHTS": weights, "METS_DEVICE": "cpu"}
-    for name in ("METS_PTBXL_ROOTS", "METS_MITBIH_ROOTS", "METS_DATA_DIR"):
-        env.pop(name, None)  # the ../shared/data copies, when present, are the defaults
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-    server = subprocess.Popen(
-        [*command, "--server.headless", "true"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, server)
+    weights = SHIPPED.with_suffix("") if SHIPPED.is_file() else tiny_weights
+    with serve_app(weights) as url:  # the one server start of the browser tests
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def _new_page(playwright, height: int = 1800):  # noqa: ANN001, ANN202
