@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -10,9 +11,11 @@ import streamlit as st
 from mets_core.app import keys, model_cache, plotting, session, settings, ui
 from mets_core.data.ptbxl_labels import TASK_CLASSES
 from mets_core.errors import METSError
+from mets_core.signal import display_filter
 from mets_core.teaching import deck, lesson, scoring
 from mets_core.zeroshot.labels import class_names, task_labels
 
+PTBXL_MAINS_HZ = 50.0  # every case is PTB-XL, recorded in Germany: 50 Hz mains
 ui.page_setup("Teaching")
 st.title("Teaching: read the ECG first, then compare")
 st.markdown(
@@ -101,9 +104,16 @@ try:
 except METSError as error:
     ui.show_error_and_stop(error)
 st.subheader(f"Case {number} of {len(current.cases)}")
+shown = display_filter.describe_display_filter("diagnostic", record.fs_hz, PTBXL_MAINS_HZ)
+filtered = display_filter.filter_for_display(
+    record.signal, fs_hz=record.fs_hz, mode="diagnostic", powerline_hz=PTBXL_MAINS_HZ
+)
 st.plotly_chart(
     plotting.plot_ecg_paper(
-        record, title=f"Case {number}: {record.duration_s:.0f} s, {record.fs_hz:g} Hz"
+        record,
+        cleaned=replace(record, signal=filtered),
+        title=f"Case {number}: {record.duration_s:.0f} s, {record.fs_hz:g} Hz",
+        filter_text=shown.label,
     ),
     key="teach_tracing",
 )
