@@ -39,6 +39,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--run", action="append", help="NAME=DIR, repeat; NAME_sN groups seeds")
     p.add_argument("--data", default="../shared/data", help="folder with ptb-xl/, cinc-external/")
     p.add_argument("--no-external", action="store_true", help="leave out cinc-external")
+    p.add_argument(
+        "--mitbih",
+        action="store_true",
+        help="add MIT-BIH beat macro F1, METS protocol (500 more rank calls per weights file)",
+    )
     p.add_argument("--out", default="results/ablation.json")
     p.add_argument("--cache-dir", default="results/ablation_cache")
     p.add_argument(
@@ -78,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             _log,
             [Path(path) for path in args.select_json],
             require_selection=not args.include_unselected,
+            mitbih=data / "mit-bih" if args.mitbih else None,
         )
     except METSError as error:
         print(f"ablation: {error}", file=sys.stderr)

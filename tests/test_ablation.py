@@ -119,6 +119,9 @@ def test_each_weights_file_is_evaluated_once_and_a_stale_entry_is_not_used(tmp_p
     (cache / f"{model.weights.sha256}.json").write_text(json.dumps(entry))
     no_data = tmp_path / "no-ptbxl"  # any evaluation would fail on it: the cache must answer
     assert evaluate_run(spec, no_data, None, cache, "cpu")["cached"] is True
+    # a part asked for but not cached (MIT-BIH) is computed alone, not the whole entry again
+    with pytest.raises(DataError, match="no-mitbih"):
+        evaluate_run(spec, no_data, None, cache, "cpu", mitbih=tmp_path / "no-mitbih")
     entry["template"] = "another template {}"
     (cache / f"{model.weights.sha256}.json").write_text(json.dumps(entry))
     with pytest.raises(DataError):  # stale (other template): evaluated again, here without data

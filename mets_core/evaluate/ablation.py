@@ -4,13 +4,14 @@ For each weights directory: PTB-XL fold-9 and fold-10 zero-shot macro AUROC with
 names through `mets_core.rank`'s defaults (`serving.split_cosines` + `protocols.protocol_b`, the
 path behind `mets select` and `results/serving.json`) for superclass, subclass, form and rhythm;
 the cinc-external rhythm macro AUROC and AF alone (`evaluate.external`); fold-10 rhythm and
-superclass AUROC with 12 / 6 limb / 2 (I, II) / 1 (II) leads (`evaluate.lead_subsets`).
+superclass AUROC with 12 / 6 limb / 2 (I, II) / 1 (II) leads (`evaluate.lead_subsets`); with
+`mitbih`, the MIT-BIH beat macro F1 of the METS protocol through `rank` (`explore_mitbih`).
 
-FOLD 9 DECIDES. Fold 10, cinc-external and the lead subsets are reported only; nothing is chosen
-on them. Rows are grouped by recipe (the run name without its `_sN` seed suffix) with mean and
-sample sd over seeds. Each directory is evaluated once: its numbers are cached under the SHA-256
-of its weights file (plus the served template and the cache version), so rerunning the table
-after a new run finishes only evaluates the new run.
+FOLD 9 DECIDES. Fold 10, cinc-external, the lead subsets and MIT-BIH are reported only; nothing
+is chosen on them. Rows are grouped by recipe (the run name without its `_sN` seed suffix) with
+mean and sample sd over seeds. Each weights file is evaluated once: its numbers are cached under
+its SHA-256 (with the served template and the cache version), so rerunning the table after a
+new run finishes only evaluates the new run.
 """
 
 from __future__ import annotations
@@ -26,18 +27,23 @@ import numpy as np
 
 from mets_core.data.ptbxl import load_ptbxl_index, split_rows
 from mets_core.errors import DataError
+from mets_core.evaluate.explore_mitbih import predict_mitbih_beats
+from mets_core.evaluate.external import evaluate_external
 from mets_core.evaluate.lead_subsets import LEAD_SUBSET_TASKS, LEAD_SUBSETS, what_the_model_gets
-from mets_core.evaluate.protocols import protocol_b
+from mets_core.evaluate.protocols import multiclass_from_scores, protocol_b
 from mets_core.evaluate.served_rows import served_rows
 from mets_core.evaluate.serving import SERVING_TASKS, split_cosines
 from mets_core.model.load import LoadedModel, load_model
+from mets_core.zeroshot.prompts import MITBIH_CLASSES
 
 CACHE_VERSION = 1  # bump when what a cached entry holds or how it is computed changes
 WEIGHTS_STEM = "mets_resnet18"
 Log = Callable[[str], None]  # progress lines, e.g. print to stderr
 SEED_SUFFIX = re.compile(r"_s(\d+)$")
-DECIDES = "fold 9 (PTB-XL strat_fold 9) decides; fold 10, cinc-external and lead subsets are "
-DECIDES += "reported only and never used to choose"
+DECIDES = (
+    "fold 9 (PTB-XL strat_fold 9) decides; fold 10, cinc-external, lead subsets and MIT-BIH are "
+    "reported only and never used to choose"
+)
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,19 @@ def served_numbers(
     return out | served_rows(model, index.root, test, external, full=fold10)
 
 
+def mitbih_numbers(model: LoadedModel, root: Path, beats_per_class: int = 100) -> dict:
+    """MIT-BIH beats, METS protocol (balanced N/L/R/A/V, seed 0), ranked through `rank`.
+
+    The beats and their 5 s windows are those of the Explore page (`explore_mitbih`); the
+    answer is the top-ranked plain beat name (argmax, as protocol A), scored by macro F1.
+    """
+    table = predict_mitbih_beats(model, root, beats_per_class, seed=0)
+    codes = list(MITBIH_CLASSES)
+    truth = np.array([codes.index(code) for code in table["true"]])
+    scores = table[[f"p_{code}" for code in codes]].to_numpy()
+    return multiclass_from_scores(truth, scores, codes) | {"beats_per_class": beats_per_class}
+
+
 def evaluate_run(
     spec: RunSpec,
     ptbxl: Path,
@@ -166,39 +185,51 @@ def evaluate_run(
     device: str,
     log: Log | None = None,
     select_files: list[Path] | None = None,
+    mitbih: Path | None = None,
 ) -> dict:
     """A run's numbers, from the cache when the same weights, template and version were done.
+
+    Parts asked for but missing from a valid cache entry (cinc-external, MIT-BIH) are computed
+    alone and added to it.
 
     Args:
         select_files: serving.json files of `mets select` to reuse when they match
             (`measured_by_select`); the run's own `<dir>/select/serving.json` is always tried.
+        mitbih: the MIT-BIH folder, to add the METS-protocol beat F1 (None: leave it out).
     """
     model = load_model(str(spec.stem), device)
     key = model.weights.sha256
     cache = cache_dir / f"{key}.json"
     template = model.config.zero_shot_template
-    if cache.is_file():
-        cached = json.loads(cache.read_text())
-        if cached.get("cache_version") == CACHE_VERSION and cached.get("template") == template:
-            if external is None or "cinc_external" in cached:
-                return cached | {"cached": True}
-    started = time.perf_counter()
-    candidates = [spec.stem.parent / "select" / "serving.json", *(select_files or [])]
-    numbers = served_numbers(
-        model, ptbxl, external, (lambda m: log(f"{spec.name}: {m}")) if log else None, candidates
-    )
-    entry = {
-        "cache_version": CACHE_VERSION,
-        "weights_sha256": key,
-        "weights": str(spec.stem),
-        "provenance": _provenance(model),
-        **numbers,
-        "wall_time_s": round(time.perf_counter() - started, 1),
-        "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-    }
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(entry, indent=1) + "\n")
-    return entry | {"cached": False}
+    say = (lambda m: log(f"{spec.name}: {m}")) if log else (lambda _: None)
+    entry = json.loads(cache.read_text()) if cache.is_file() else {}
+    valid = entry.get("cache_version") == CACHE_VERSION and entry.get("template") == template
+    cached = valid
+    if not valid:
+        started = time.perf_counter()
+        candidates = [spec.stem.parent / "select" / "serving.json", *(select_files or [])]
+        numbers = served_numbers(model, ptbxl, external, say, candidates)
+        entry = {
+            "cache_version": CACHE_VERSION,
+            "weights_sha256": key,
+            "weights": str(spec.stem),
+            "provenance": _provenance(model),
+            **numbers,
+            "wall_time_s": round(time.perf_counter() - started, 1),
+            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        }
+    elif external is not None and "cinc_external" not in entry:
+        say("cinc-external (added to the cached entry)")
+        entry["cinc_external"] = evaluate_external(model, external, n_resamples=0)
+        cached = False
+    if mitbih is not None and "mitbih" not in entry:
+        say("MIT-BIH beats (METS protocol)")
+        entry["mitbih"] = mitbih_numbers(model, mitbih)
+        cached = False
+    if not cached:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(entry, indent=1) + "\n")
+    return entry | {"cached": cached}
 
 
 def _provenance(model: LoadedModel) -> dict:
@@ -222,6 +253,8 @@ def row_values(numbers: dict) -> dict[str, float | None]:
         values["cinc_rhythm"] = external["rhythm"]["macro_auroc"]
         values["cinc_af"] = external["af"]["macro_auroc"]
         values["cinc_shared"] = external["shared"]["macro_auroc"]
+    if numbers.get("mitbih") is not None:
+        values["mitbih_f1"] = numbers["mitbih"]["macro_f1"]
     for subset in LEAD_SUBSETS:
         for task in ("rhythm", "superclass"):
             result = numbers["lead_subsets_fold10"][subset][task]
@@ -260,6 +293,7 @@ def build_table(
     log: Log | None = None,
     select_files: list[Path] | None = None,
     require_selection: bool = True,
+    mitbih: Path | None = None,
 ) -> dict:
     """Evaluate every ready run (skipping the others with a note) and group them by recipe."""
     evaluated, skipped, runs = [], [], []
@@ -270,7 +304,7 @@ def build_table(
             if log:
                 log(f"{spec.name}: skipped: {why}")
             continue
-        numbers = evaluate_run(spec, ptbxl, external, cache_dir, device, log, select_files)
+        numbers = evaluate_run(spec, ptbxl, external, cache_dir, device, log, select_files, mitbih)
         evaluated.append((spec, numbers))
         runs.append({"run": spec.name, "recipe": spec.recipe, **numbers})
     return {
@@ -288,6 +322,7 @@ COLUMN_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("F9", tuple((f"fold9_{t}", f"F9 {SHORT_TASK[t]}") for t in SERVING_TASKS)),
     ("F10", tuple((f"fold10_{t}", f"F10 {SHORT_TASK[t]}") for t in SERVING_TASKS)),
     ("ext", (("cinc_rhythm", "ext rhythm"), ("cinc_af", "ext AF"), ("cinc_shared", "ext 11"))),
+    ("mitbih", (("mitbih_f1", "MIT-BIH F1"),)),
     (
         "leads",
         tuple((f"leads_{s}_rhythm", f"rhythm {s.split(' ')[0]}L") for s in LEAD_SUBSETS)
@@ -297,7 +332,9 @@ COLUMN_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 LEGEND = (
     "F9 = PTB-XL fold 9 (decides); F10 = fold 10 (report only); ext = cinc-external, other "
     "sites (report only: rhythm macro over rhythm-labelled records, AF alone, macro over the 11 "
-    "classes shared with PTB-XL on every record); rhythm/super NL = "
+    "classes shared with PTB-XL on every record); MIT-BIH F1 = macro F1 of the top-ranked beat "
+    "name, METS protocol (100 beats each of N/L/R/A/V, seed 0; report only, with --mitbih); "
+    "rhythm/super NL = "
     "fold-10 macro AUROC with 12 / 6 limb / 2 (I, II) / 1 (II) leads (report only)"
 )
 
