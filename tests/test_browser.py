@@ -63,8 +63,9 @@ def _wait_healthy(url: str, server: subprocess.Popen) -> None:
 
 
 @contextmanager
-def serve_app(weights: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free port with `weights`; yields its URL, stops it after."""
+def serve_app(weights: Path, *options: str) -> Iterator[str]:
+    """`streamlit run app.py` on a free port with `weights` (and extra `--server.*` options,
+    e.g. "--server.maxUploadSize", "1"); yields its URL, stops it after."""
     port = _free_port()
     env = {**os.environ, "METS_WEIGHTS": str(weights), "METS_DEVICE": "cpu"}
     if PTBXL.is_dir():
@@ -79,6 +80,7 @@ def serve_app(weights: Path) -> Iterator[str]:
         str(port),
         "--server.headless",
         "true",
+        *options,
     ]  # address 127.0.0.1, no file watcher, viewer toolbar: from .streamlit/config.toml
     server = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

@@ -10,8 +10,6 @@ Screenshots go to METS_SCREENSHOT_DIR (default artifacts/screenshots/).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,14 +19,13 @@ from test_browser import (  # noqa: F401 (app_url and screenshot_dir are fixture
     CHROMIUM_ARGS,
     REPO,
     UI_TIMEOUT_MS,
-    _free_port,
     _go_to,
     _load_example,
     _rank,
-    _wait_healthy,
     _wait_idle,
     app_url,
     screenshot_dir,
+    serve_app,
 )
 
 MUSE = REPO.parent / "shared" / "data" / "formats" / "ge-muse-xml" / "egm_muse-sinus.xml"
@@ -134,20 +131,8 @@ def test_clinician_ranks_an_example_leaves_and_uploads(
 @pytest.fixture(scope="module")
 def small_upload_url(tiny_weights: Path) -> Iterator[str]:
     """The app with a 1 MB upload limit, so an over-the-limit file is small enough to test."""
-    port = _free_port()
-    env = {**os.environ, "METS_WEIGHTS": str(tiny_weights), "METS_DEVICE": "cpu"}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-    command += ["--server.headless", "true", "--server.maxUploadSize", "1"]
-    server = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, server)
+    with serve_app(tiny_weights, "--server.maxUploadSize", "1") as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def test_an_upload_over_the_limit_is_refused_in_words(
