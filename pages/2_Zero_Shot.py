@@ -9,6 +9,7 @@ import streamlit as st
 import mets_core
 from mets_core.app import exports, keys, model_cache, session, settings, ui
 from mets_core.app.plotting import plot_lead_importance, plot_scores, plot_time_importance
+from mets_core.app.reading_download import show_reading_downloads
 from mets_core.errors import METSError
 from mets_core.evaluate import explore
 from mets_core.zeroshot import sanity
@@ -129,6 +130,7 @@ with section:
             [item.cosine for item in items],
             [item.probability for item in items],
             ranking.temperature,
+            probability_name(ranking),
         ),
         key="scores_plot",
     )
@@ -183,6 +185,7 @@ col_json.download_button(
     key="w.json",
     on_click="ignore",
 )
+show_reading_downloads(record, ranking, session.record_label())
 
 ui.link_to("pages/6_Sanity_Check.py", "Sanity check: is it reading the ECG?", ":material/science:")
 st.subheader(f"Which leads and which seconds drove “{items[0].candidate}”?")

@@ -14,6 +14,7 @@ from mets_core.errors import METSError
 from mets_core.signal import display_filter
 from mets_core.teaching import deck, lesson, scoring
 from mets_core.zeroshot.labels import class_names, task_labels
+from mets_core.zeroshot.rank import probability_name
 
 PTBXL_MAINS_HZ = 50.0  # every case is PTB-XL, recorded in Germany: 50 Hz mains
 ui.page_setup("Teaching")
@@ -186,7 +187,9 @@ with col_model_ranking:
         pd.DataFrame(
             {
                 "class": [r.candidate for r in result.ranking],
-                "relative probability (%)": [round(100 * r.probability, 1) for r in result.ranking],
+                f"{probability_name(result.ranking)} (%)": [
+                    round(100 * r.probability, 1) for r in result.ranking
+                ],
                 "cosine": [round(r.cosine, 3) for r in result.ranking],
             }
         ),

@@ -138,13 +138,15 @@ def plot_scores(
     cosines: Sequence[float],
     probabilities: Sequence[float],
     temperature: float,
+    probability_label: str = "probability among these candidates",
 ) -> go.Figure:
-    """Horizontal bars of the ranking: cosine similarity and relative probability, best on top.
+    """Horizontal bars of the ranking: cosine similarity and probability, best on top.
 
     Args:
         candidates: C candidate diagnoses. cosines: C cosine similarities in [-1, 1].
         probabilities: C softmax values over the candidates (they sum to 1).
         temperature: the softmax temperature used, printed on the figure.
+        probability_label: what the probability is (`zeroshot.rank.probability_name`).
 
     Returns:
         Two side-by-side bar panels sharing the candidate axis.
@@ -163,7 +165,7 @@ def plot_scores(
         cols=2,
         shared_yaxes=True,
         horizontal_spacing=0.04,
-        subplot_titles=("cosine similarity", "relative probability"),
+        subplot_titles=("cosine similarity", probability_label),
     )
     fig.add_trace(
         go.Bar(
