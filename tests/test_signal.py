@@ -9,6 +9,7 @@ from scipy.signal import welch
 
 from mets_core.config import PreprocessConfig
 from mets_core.errors import ECGInputError
+from mets_core.notes import split_notes
 from mets_core.record import ECGRecord
 from mets_core.signal.clean import clean_ecg, resample_ecg
 from mets_core.signal.preprocess import preprocess_for_model, split_windows
@@ -56,6 +57,9 @@ def test_preprocess_matches_model_contract_and_notes_every_adjustment():
     assert np.all(prepared.windows[:, ~prepared.lead_present] == 0)
     notes = " ".join(prepared.notes)
     assert "500 Hz -> 100 Hz" in notes and "missing leads" in notes and "3 model windows" in notes
+    warnings, routine = split_notes(prepared.notes)  # zeroed leads change the reading; the rest not
+    assert [n for n in warnings if "missing leads" in n] and not any("Hz ->" in n for n in warnings)
+    assert any("500 Hz -> 100 Hz" in n for n in routine)
 
 
 def test_preprocess_is_deterministic_and_12_lead_at_model_rate_has_no_notes():
@@ -92,4 +96,4 @@ def test_extreme_amplitudes_are_clipped_with_a_note():
     spiky[0, 100] = 50.0
     prepared = preprocess_for_model(ECGRecord(spiky, 100.0, record.lead_names), PreprocessConfig())
     assert np.abs(prepared.windows).max() <= 10.0
-    assert any("clipped" in note for note in prepared.notes)
+    assert any("clipped" in note for note in split_notes(prepared.notes)[0])  # a warning

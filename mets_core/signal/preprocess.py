@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from mets_core.config import PreprocessConfig
 from mets_core.errors import ECGInputError
+from mets_core.notes import warning
 from mets_core.record import ECGRecord, constant_leads, constant_leads_note
 from mets_core.signal.calibration import blank_calibration_pulses
 from mets_core.signal.clean import FloatArray, clean_ecg, resample_ecg
@@ -120,11 +121,13 @@ def preprocess_for_model(record: ECGRecord, config: PreprocessConfig) -> Preproc
     missing = [name for name, ok in zip(config.lead_names, present, strict=True) if not ok]
     if missing:
         notes.append(
-            f"missing leads {', '.join(missing)} set to zero (model trained with lead dropout)"
+            warning(
+                f"missing leads {', '.join(missing)} set to zero (model trained with lead dropout)"
+            )
         )
     clipped = int((np.abs(rows) > config.amplitude_clip_mv).sum())
     if clipped:
-        notes.append(f"{clipped} samples beyond +-{config.amplitude_clip_mv:g} mV clipped")
+        notes.append(warning(f"{clipped} samples beyond +-{config.amplitude_clip_mv:g} mV clipped"))
         rows = np.clip(rows, -config.amplitude_clip_mv, config.amplitude_clip_mv)
     windows, window_note = split_windows(rows, window_samples=config.window_samples)
     if window_note:
