@@ -8,6 +8,7 @@ keys.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,7 @@ REPO_ROOT = settings.REPO_ROOT
 RESULTS_DIR = REPO_ROOT / "results"
 # What reading a dataset folder may raise besides METSError when a file in it is not what it
 # should be (random bytes: UnicodeDecodeError; a broken CSV or header: ValueError; no access).
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]<>()#+\-.!|~$:]")  # CommonMark punctuation
 _DATASET_READ_ERRORS = (METSError, OSError, ValueError, KeyError, IndexError)
 
 
@@ -287,12 +289,18 @@ def progress(start_text: str, unit: str) -> Iterator[Callable[[int, int], None]]
         bar.empty()
 
 
+def as_plain_text(text: str) -> str:
+    """Text from a file, escaped so Markdown shows it as written (">>> Acute MI <<<" is a device
+    alert, not a nested quote; "*", "_", "|", "#" are characters, not formatting)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+
+
 def show_file_statements(record: ECGRecord) -> None:
     """The device's own statements and facts, labelled as the file's, not as METS output."""
     statements = file_statements(record.file_info)
     if statements:
         st.markdown("**Statements in the file** (the recording device's, not METS's)")
-        st.markdown("\n".join(f"- {line}" for line in statements))
+        st.markdown("\n".join(f"- {as_plain_text(line)}" for line in statements))
     facts = file_facts(record.file_info)
     if facts:
         with st.expander("About the file (source: the file)"):
