@@ -116,3 +116,29 @@ def simulate_12_lead(
 @pytest.fixture
 def ecg_12_lead():
     return simulate_12_lead()
+
+
+APP_OPERATOR_VARIABLES = (
+    "METS_DATA_DIR",
+    "METS_PTBXL_ROOTS",
+    "METS_MITBIH_ROOTS",
+    "METS_SESSION_UPLOAD_MB",
+)
+
+
+@pytest.fixture
+def tiny_app_env(monkeypatch: pytest.MonkeyPatch, tiny_weights: Path) -> None:
+    """The app as the AppTests run it: tiny weights on CPU, no operator settings (dataset roots
+    fall back to the ../shared/data copies when present; the default upload cap).
+
+    The model is cached per (weights, device) for the whole test process, as in the server.
+    """
+    monkeypatch.setenv("METS_WEIGHTS", str(tiny_weights))
+    monkeypatch.setenv("METS_DEVICE", "cpu")
+    for name in APP_OPERATOR_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def element_texts(elements) -> str:  # noqa: ANN001 (an AppTest ElementList)
+    """Every element's value joined with spaces, for `in` checks on what a page shows."""
+    return " ".join(str(element.value) for element in elements)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import element_texts
 from streamlit.testing.v1 import AppTest
 
 from mets_core.app import exports, keys, session
@@ -20,15 +21,7 @@ PAGE = str(REPO / "pages" / "2_Zero_Shot.py")
 BANNER = "Not read as an ECG"
 
 
-@pytest.fixture(autouse=True)
-def _tiny_model_env(monkeypatch: pytest.MonkeyPatch, tiny_weights: Path) -> None:
-    monkeypatch.setenv("METS_WEIGHTS", str(tiny_weights))  # no reference bank: signal checks
-    monkeypatch.setenv("METS_DEVICE", "cpu")
-    monkeypatch.delenv("METS_DATA_DIR", raising=False)
-
-
-def _texts(elements) -> str:  # noqa: ANN001 (an AppTest ElementList)
-    return " ".join(str(element.value) for element in elements)
+pytestmark = pytest.mark.usefixtures("tiny_app_env")
 
 
 def _ranked(record: ECGRecord) -> AppTest:
@@ -48,19 +41,19 @@ def _flat_line() -> ECGRecord:
 
 def test_flat_line_gets_the_banner_and_a_greyed_ranking() -> None:
     at = _ranked(_flat_line())
-    assert BANNER in _texts(at.error)
-    assert "inspection only" in _texts(at.error)
+    assert BANNER in element_texts(at.error)
+    assert "inspection only" in element_texts(at.error)
     assert [e.label for e in at.expander][0] == "Ranking (shown for inspection only)"
-    assert "Controls:" in _texts(at.markdown)
+    assert "Controls:" in element_texts(at.markdown)
     assert at.session_state[session.KEY_RANKING].abstain
 
 
 def test_real_ecg_gets_no_banner_and_an_open_ranking() -> None:
     at = _ranked(load_example("ptbxl_normal"))
-    assert BANNER not in _texts(at.error) + _texts(at.warning)
+    assert BANNER not in element_texts(at.error) + element_texts(at.warning)
     assert "Ranking (shown for inspection only)" not in [e.label for e in at.expander]
-    assert "Controls:" in _texts(at.markdown)
-    assert "no reference bank" in _texts(at.caption)  # the tiny weights ship none
+    assert "Controls:" in element_texts(at.markdown)
+    assert "no reference bank" in element_texts(at.caption)  # the tiny weights ship none
     table = at.dataframe[0].value
     assert exports.PERCENTILE_COLUMN not in table.columns
 
@@ -70,7 +63,7 @@ def test_shipped_weights_show_percentiles_and_similar_reference_ecgs(
 ) -> None:
     monkeypatch.setenv("METS_WEIGHTS", str(DEFAULT_WEIGHTS))
     at = _ranked(load_example("ptbxl_lbbb"))
-    assert BANNER not in _texts(at.error)
+    assert BANNER not in element_texts(at.error)
     ranking_table, neighbours = at.dataframe[0].value, at.dataframe[1].value
     assert ranking_table[exports.PERCENTILE_COLUMN].between(0, 100).all()
     assert len(neighbours) == 5 and {"ecg_id", "superclass"} <= set(neighbours.columns)

@@ -63,9 +63,9 @@ def _wait_healthy(url: str, server: subprocess.Popen) -> None:
 
 
 @contextmanager
-def serve_app(weights: Path, *options: str) -> Iterator[str]:
-    """`streamlit run app.py` on a free port with `weights` (and extra `--server.*` options,
-    e.g. "--server.maxUploadSize", "1"); yields its URL, stops it after."""
+def serve_app(weights: Path, *options: str, script: Path | str = "app.py") -> Iterator[str]:
+    """`streamlit run <script>` (default the app) on a free port with `weights` and extra
+    `--server.*` options (e.g. "--server.maxUploadSize", "1"); yields its URL, stops it after."""
     port = _free_port()
     env = {**os.environ, "METS_WEIGHTS": str(weights), "METS_DEVICE": "cpu"}
     if PTBXL.is_dir():
@@ -75,7 +75,7 @@ def serve_app(weights: Path, *options: str) -> Iterator[str]:
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        str(script),
         "--server.port",
         str(port),
         "--server.headless",

@@ -91,13 +91,7 @@ def test_shipped_sidecar_gives_a_short_summary_and_a_bank_table() -> None:
     assert "ECGs" in set(bank["item"])
 
 
-@pytest.fixture
-def _tiny_env(monkeypatch: pytest.MonkeyPatch, tiny_weights: Path) -> None:
-    monkeypatch.setenv("METS_WEIGHTS", str(tiny_weights))
-    monkeypatch.setenv("METS_DEVICE", "cpu")
-
-
-@pytest.mark.usefixtures("_tiny_env")
+@pytest.mark.usefixtures("tiny_app_env")
 def test_model_card_page_shows_tables_not_raw_json() -> None:
     at = AppTest.from_file(str(REPO / "pages" / "5_Model_Card.py"), default_timeout=60).run()
     assert not at.exception and not at.error
@@ -109,7 +103,7 @@ def test_model_card_page_shows_tables_not_raw_json() -> None:
     assert "Reference bank" in text and "Abstain" in text
 
 
-@pytest.mark.usefixtures("_tiny_env")
+@pytest.mark.usefixtures("tiny_app_env")
 def test_home_puts_quick_start_first_and_shows_no_raw_history() -> None:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
     assert not at.exception and not at.error
@@ -119,7 +113,7 @@ def test_home_puts_quick_start_first_and_shows_no_raw_history() -> None:
     assert "train_loss" not in shown and "{'" not in shown
 
 
-@pytest.mark.usefixtures("_tiny_env")
+@pytest.mark.usefixtures("tiny_app_env")
 def test_the_router_loads_the_model_once_before_any_page() -> None:
     from mets_core.app import model_cache
 
@@ -133,7 +127,7 @@ def test_the_router_loads_the_model_once_before_any_page() -> None:
     assert not [s for s in at.status if "Loading the METS model" in str(s.label)]  # cleared
 
 
-@pytest.mark.usefixtures("_tiny_env")
+@pytest.mark.usefixtures("tiny_app_env")
 def test_weights_that_cannot_load_are_a_plain_message(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

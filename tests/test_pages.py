@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import element_texts
 from streamlit.testing.v1 import AppTest
 
 from mets_core.app import exports, keys, session
@@ -21,13 +22,7 @@ TIMEOUT_S = 30
 EXTS = (".hea", ".dat")
 
 
-@pytest.fixture(autouse=True)
-def _tiny_model_env(monkeypatch: pytest.MonkeyPatch, tiny_weights: Path) -> None:
-    # The model is cached per (weights, device) for the whole test process, as in the server.
-    monkeypatch.setenv("METS_WEIGHTS", str(tiny_weights))
-    monkeypatch.setenv("METS_DEVICE", "cpu")
-    for name in ("METS_DATA_DIR", "METS_PTBXL_ROOTS", "METS_MITBIH_ROOTS"):
-        monkeypatch.delenv(name, raising=False)  # Explore offers ../shared/data copies only
+pytestmark = pytest.mark.usefixtures("tiny_app_env")
 
 
 def _app(page: str = "app.py", **state: object) -> AppTest:
@@ -37,15 +32,11 @@ def _app(page: str = "app.py", **state: object) -> AppTest:
     return at
 
 
-def _texts(elements) -> str:  # noqa: ANN001 (an AppTest ElementList)
-    return " ".join(str(element.value) for element in elements)
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_page_runs_without_a_record(page: str) -> None:
     at = _app(page).run()
     assert not at.exception, at.exception
-    assert not at.error, _texts(at.error)
+    assert not at.error, element_texts(at.error)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -53,13 +44,13 @@ def test_page_runs_with_a_real_record(page: str) -> None:
     record = load_example("ptbxl_afib")
     at = _app(page, **{session.KEY_RECORD: record, session.KEY_RECORD_LABEL: "Example: AF"}).run()
     assert not at.exception, at.exception
-    assert not at.error, _texts(at.error)
+    assert not at.error, element_texts(at.error)
 
 
 def test_home_names_the_weights_and_warns_about_random_init() -> None:
     at = _app().run()
-    assert "random" in _texts(at.warning).lower()  # the tiny checkpoint is not trained
-    assert "CPU" in _texts(at.markdown)
+    assert "random" in element_texts(at.warning).lower()  # the tiny checkpoint is not trained
+    assert "CPU" in element_texts(at.markdown)
 
 
 def test_full_flow_example_to_ranking() -> None:
@@ -70,8 +61,8 @@ def test_full_flow_example_to_ranking() -> None:
     assert not at.exception and not at.error
     record = at.session_state[session.KEY_RECORD]
     assert record.n_leads == 12 and record.fs_hz == 500
-    assert "12" in _texts(at.metric)
-    assert "ECG in use" in _texts(at.sidebar.caption)  # the sidebar follows in the same run
+    assert "12" in element_texts(at.metric)
+    assert "ECG in use" in element_texts(at.sidebar.caption)  # the sidebar follows in the same run
 
     at.switch_page("pages/3_Signal_View.py").run()
     assert not at.exception and not at.error
@@ -114,7 +105,7 @@ def test_bad_candidates_show_an_error(candidates: str, template: str, expected: 
     at.text_input(key=keys.W_TEMPLATE).input(template)
     at.button(key=keys.W_RANK).click().run()
     assert not at.exception
-    assert expected in _texts(at.error)
+    assert expected in element_texts(at.error)
 
 
 def _upload(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
@@ -127,7 +118,7 @@ def _upload(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
 def test_real_wfdb_pair_upload() -> None:
     pair = [(f"00417_hr{ext}", (EXAMPLES_DIR / f"00417_hr{ext}").read_bytes()) for ext in EXTS]
     at = _upload(_app("pages/1_Load_ECG.py").run(), pair)
-    assert not at.exception and not at.error, _texts(at.error)
+    assert not at.exception and not at.error, element_texts(at.error)
     assert at.session_state[session.KEY_RECORD].n_leads == 12
 
 
@@ -168,8 +159,8 @@ def test_explore_bad_folder_shows_an_error(tmp_path: Path, monkeypatch) -> None:
     assert at.selectbox(key=keys.W_DATA_DIR).value == "Ward copy"  # a configured label, no path
     at.button(key=keys.W_RUN_SPLIT).click().run()
     assert not at.exception
-    assert "Ward copy" in _texts(at.error)
-    assert str(tmp_path) not in _texts(at.error)  # errors never say which directories exist
+    assert "Ward copy" in element_texts(at.error)
+    assert str(tmp_path) not in element_texts(at.error)  # errors never say which directories exist
 
 
 @pytest.mark.skipif(not PTBXL.is_dir(), reason=f"PTB-XL copy not found at {PTBXL}")
@@ -179,7 +170,7 @@ def test_explore_runs_on_real_test_split_and_opens_a_record() -> None:
     assert at.selectbox(key=keys.W_DATA_DIR).value == "PTB-XL"  # default: ../shared/data copy
     at.number_input(key=keys.W_MAX_RECORDS).set_value(4)
     at.button(key=keys.W_RUN_SPLIT).click().run()
-    assert not at.exception and not at.error, _texts(at.error)
+    assert not at.exception and not at.error, element_texts(at.error)
     table = at.session_state[session.KEY_EXPLORE]
     assert len(table) == 4 and {"ecg_id", "true", "predicted", "correct"} <= set(table.columns)
     at.toggle(key=keys.W_ONLY_WRONG).set_value(False).run()
@@ -188,7 +179,7 @@ def test_explore_runs_on_real_test_split_and_opens_a_record() -> None:
     assert at.session_state[session.KEY_RECORD].n_leads == 12
     assert "report" in at.session_state[session.KEY_REFERENCE]
     assert at.title[0].value.endswith("Signal view")  # switched page, record and report shown
-    assert "Reference (from the dataset)" in _texts(at.caption)
+    assert "Reference (from the dataset)" in element_texts(at.caption)
     assert len(at.session_state[session.KEY_RANKING]) == 5  # the five superclasses, ranked
 
 
@@ -200,14 +191,14 @@ def test_explore_mitbih_mode_runs_on_real_beats_and_opens_one() -> None:
     assert at.selectbox(key=keys.W_MITBIH_DIR).value == "MIT-BIH"  # default ../shared/data
     at.number_input(key=keys.W_BEATS_PER_CLASS).set_value(1)
     at.button(key=keys.W_RUN_SPLIT).click().run()
-    assert not at.exception and not at.error, _texts(at.error)
+    assert not at.exception and not at.error, element_texts(at.error)
     table = at.session_state[session.KEY_EXPLORE]
     assert table["true"].tolist() == ["N", "L", "R", "A", "V"]
     assert all(":" in beat_id for beat_id in table["ecg_id"])  # record:sample
     at.toggle(key=keys.W_ONLY_WRONG).set_value(False).run()
     at.selectbox(key=keys.W_OPEN_ID).set_value(table["ecg_id"].iloc[3])  # the A beat
     at.button(key=keys.W_OPEN_RECORD).click().run()
-    assert not at.exception and not at.error, _texts(at.error)
+    assert not at.exception and not at.error, element_texts(at.error)
     record = at.session_state[session.KEY_RECORD]
     assert record.fs_hz == 360 and record.duration_s == pytest.approx(5.0)
     assert "beat class: A" in at.session_state[session.KEY_REFERENCE]

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import element_texts
 from streamlit.testing.v1 import AppTest
 
 import mets_core
@@ -30,28 +31,15 @@ TIMEOUT_S = 60
 needs_muse = pytest.mark.skipif(not MUSE.is_file(), reason=f"format sample absent: {MUSE}")
 
 
-@pytest.fixture(autouse=True)
-def _tiny_model_env(monkeypatch: pytest.MonkeyPatch, tiny_weights: Path) -> None:
-    monkeypatch.setenv("METS_WEIGHTS", str(tiny_weights))
-    monkeypatch.setenv("METS_DEVICE", "cpu")
-    for name in (
-        "METS_DATA_DIR",
-        "METS_PTBXL_ROOTS",
-        "METS_MITBIH_ROOTS",
-        "METS_SESSION_UPLOAD_MB",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
-def _texts(elements) -> str:  # noqa: ANN001 (an AppTest ElementList)
-    return " ".join(str(element.value) for element in elements)
+pytestmark = pytest.mark.usefixtures("tiny_app_env")
 
 
 def _everything(at: AppTest) -> str:
     """Every text the run showed, in the page and in the sidebar."""
     kinds = ("markdown", "caption", "error", "warning", "info", "success", "subheader", "title")
     shown = " ".join(
-        _texts(getattr(at, kind)) + _texts(getattr(at.sidebar, kind)) for kind in kinds
+        element_texts(getattr(at, kind)) + element_texts(getattr(at.sidebar, kind))
+        for kind in kinds
     )
     return shown + " " + " ".join(e.label for e in at.expander)
 
@@ -117,19 +105,19 @@ def test_placeholder_is_a_hint_and_an_empty_rank_leaves_no_old_ranking() -> None
     assert box.value == "" and box.placeholder.startswith("Type one diagnosis per line, e.g.")
     box.input("atrial fibrillation\nnormal ECG")
     at.button(key=keys.W_RANK).click().run()
-    assert at.dataframe and "Top-ranked" in _texts(at.markdown)
+    assert at.dataframe and "Top-ranked" in element_texts(at.markdown)
 
     at.text_area(key=keys.W_CANDIDATES).input("normal ECG\nsinus rhythm").run()  # not ranked yet
-    assert "is for the list ranked before (" in _texts(at.info)  # the old one says so
+    assert "is for the list ranked before (" in element_texts(at.info)  # the old one says so
 
     at.text_area(key=keys.W_CANDIDATES).input("   ")
     at.button(key=keys.W_RANK).click().run()
     assert not at.exception
-    assert "Enter at least one candidate" in _texts(at.error)
-    assert not at.dataframe and "Top-ranked" not in _texts(at.markdown)
+    assert "Enter at least one candidate" in element_texts(at.error)
+    assert not at.dataframe and "Top-ranked" not in element_texts(at.markdown)
     assert session.KEY_RANKING not in at.session_state
     at = _go(_go(at, "elsewhere"), RANK)  # and it does not come back later either
-    assert not at.dataframe and "Top-ranked" not in _texts(at.markdown)
+    assert not at.dataframe and "Top-ranked" not in element_texts(at.markdown)
 
 
 # --- item 5: no patient identifiers from file names ---
@@ -139,9 +127,9 @@ def test_placeholder_is_a_hint_and_an_empty_rank_leaves_no_old_ranking() -> None
 def test_an_upload_named_after_its_patient_shows_and_exports_a_neutral_label() -> None:
     at = _go(_session(), LOAD)
     at = _upload(at, [(PHI_NAME, MUSE.read_bytes())])
-    assert not at.exception and not at.error, _texts(at.error)
+    assert not at.exception and not at.error, element_texts(at.error)
     label = "Upload 1, GE MUSE XML"
-    assert label in _texts(at.sidebar.caption)
+    assert label in element_texts(at.sidebar.caption)
     record = at.session_state[session.KEY_RECORD]
     assert record.source == label
     assert "DOE" not in _everything(at) and "MRN081486213" not in _everything(at)
@@ -149,7 +137,7 @@ def test_an_upload_named_after_its_patient_shows_and_exports_a_neutral_label() -
     at = _go(at, RANK)
     at.text_area(key=keys.W_CANDIDATES).input("normal ECG\natrial fibrillation")
     at.button(key=keys.W_RANK).click().run()
-    assert not at.exception and not at.error, _texts(at.error)
+    assert not at.exception and not at.error, element_texts(at.error)
     ranking = at.session_state[session.KEY_RANKING]
     csv_bytes, json_bytes = exports.ranking_exports(ranking, record, {"template": "{}"})
     for exported in (csv_bytes.decode(), json_bytes.decode()):
@@ -159,7 +147,7 @@ def test_an_upload_named_after_its_patient_shows_and_exports_a_neutral_label() -
 
     at = _go(at, LOAD)  # the user asks: the name is shown, and only then
     at.checkbox(key=keys.W_SHOW_FILE_NAMES).check().run()
-    assert PHI_NAME in _texts(at.sidebar.caption)
+    assert PHI_NAME in element_texts(at.sidebar.caption)
     at = _go(_go(at, "elsewhere"), LOAD)
     assert at.checkbox(key=keys.W_SHOW_FILE_NAMES).value is True  # kept for the session
 
@@ -179,17 +167,17 @@ def test_upload_label_names_the_format_not_the_file() -> None:
 def test_routine_notes_fold_into_one_list_and_derived_leads_stay_a_warning() -> None:
     at = _go(_session(), LOAD)
     at = _upload(at, [(PHI_NAME, MUSE.read_bytes())])
-    warnings = _texts(at.warning)
+    warnings = element_texts(at.warning)
     assert "Derived III, aVR, aVL, aVF from I and II" in warnings
     assert "read as GE MUSE XML" not in warnings and "converted uV" not in warnings
     reading = [e for e in at.expander if e.label.startswith("How the file was read")]
     assert len(reading) == 1
-    assert "read as GE MUSE XML" in _texts(reading[0].markdown)
+    assert "read as GE MUSE XML" in element_texts(reading[0].markdown)
 
     at = _go(at, RANK)
     at.text_area(key=keys.W_CANDIDATES).input("normal ECG\natrial fibrillation")
     at.button(key=keys.W_RANK).click().run()
-    warnings = _texts(at.warning)
+    warnings = element_texts(at.warning)
     assert "Model input:" not in warnings and "read as GE MUSE XML" not in warnings
     assert "Derived III, aVR, aVL, aVF" in warnings
     assert len([e for e in at.expander if e.label.startswith("How the file was read")]) == 1
@@ -238,10 +226,10 @@ def test_reference_label_is_beside_the_ranking_and_a_disagreement_is_said(
     at.button(key=keys.W_RANK).click().run()
     assert not at.exception
     shown = at.session_state[session.KEY_RANKING]
-    assert f"Reference label (from the dataset):** {reference}" in _texts(at.markdown)
+    assert f"Reference label (from the dataset):** {reference}" in element_texts(at.markdown)
     expected = compare_with_reference(shown, reference)
     where = at.warning if expected.agreement is Agreement.DIFFERS else at.success
-    assert expected.message in _texts(where)
+    assert expected.message in element_texts(where)
 
 
 def test_probability_column_is_named_for_what_it_is(tiny_weights: Path) -> None:
@@ -261,16 +249,16 @@ def test_probability_column_is_named_for_what_it_is(tiny_weights: Path) -> None:
 def test_unreadable_upload_says_so_and_drops_the_previous_record() -> None:
     at = _go(_session(), LOAD)
     at = _upload(at, [("first.xml", MUSE.read_bytes())])
-    assert "GE MUSE XML" in _texts(at.sidebar.caption)
+    assert "GE MUSE XML" in element_texts(at.sidebar.caption)
     noise = bytes(range(256)) * 64
     at = _upload(at, [(PHI_NAME, noise)])
     assert not at.exception
-    error = _texts(at.error)
+    error = element_texts(at.error)
     assert error.startswith("This file is not an ECG format METS can read:"), error
     assert "Upload 2 ends in '.xml'" in error and "DOE" not in error
-    assert "No ECG loaded yet" in _texts(at.sidebar.caption)
-    assert "GE MUSE XML" not in _texts(at.sidebar.caption)
-    assert "leads ·" not in _texts(at.sidebar.caption)
+    assert "No ECG loaded yet" in element_texts(at.sidebar.caption)
+    assert "GE MUSE XML" not in element_texts(at.sidebar.caption)
+    assert "leads ·" not in element_texts(at.sidebar.caption)
     assert (
         session.KEY_RECORD not in at.session_state or at.session_state[session.KEY_RECORD] is None
     )
@@ -282,9 +270,9 @@ def test_an_upload_over_the_session_limit_is_refused_in_words(
 ) -> None:
     at = _go(_session(), LOAD)
     at = _upload(at, [("first.xml", MUSE.read_bytes())])
-    assert "GE MUSE XML" in _texts(at.sidebar.caption)
+    assert "GE MUSE XML" in element_texts(at.sidebar.caption)
     monkeypatch.setenv("METS_SESSION_UPLOAD_MB", "0.01")
     at = _upload(at, [("big.xml", MUSE.read_bytes())])
     assert not at.exception
-    assert "one browser session may hold at most" in _texts(at.error)
-    assert "No ECG loaded yet" in _texts(at.sidebar.caption)
+    assert "one browser session may hold at most" in element_texts(at.error)
+    assert "No ECG loaded yet" in element_texts(at.sidebar.caption)

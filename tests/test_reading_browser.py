@@ -9,10 +9,8 @@ screenshot folder are those of test_browser.py.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,10 +19,9 @@ from test_browser import (  # noqa: F401 (screenshot_dir is a fixture used by na
     CHROMIUM_ARGS,
     REPO,
     UI_TIMEOUT_MS,
-    _free_port,
-    _wait_healthy,
     _wait_idle,
     screenshot_dir,
+    serve_app,
 )
 
 from mets_core.app.reading_download import PATIENT_WARNING
@@ -59,20 +56,8 @@ pytestmark = [
 def reading_url(tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory):
     script = tmp_path_factory.mktemp("reading_app") / "reading_app.py"
     script.write_text(SCRIPT, encoding="utf-8")
-    port = _free_port()
-    env = {**os.environ, "METS_WEIGHTS": str(tiny_weights), "METS_DEVICE": "cpu"}
-    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
-    command += ["--server.headless", "true", "--server.fileWatcherType", "none"]
-    server = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, server)
+    with serve_app(tiny_weights, "--server.fileWatcherType", "none", script=script) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def _download(page, label: str, folder: Path) -> Path:  # noqa: ANN001 (a Playwright Page)

@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import element_texts
 from streamlit.testing.v1 import AppTest
 
 from mets_core.app import keys, session, settings
@@ -34,21 +35,7 @@ PAIR = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _operator_env(monkeypatch: pytest.MonkeyPatch, tiny_weights: Path) -> None:
-    monkeypatch.setenv("METS_WEIGHTS", str(tiny_weights))
-    monkeypatch.setenv("METS_DEVICE", "cpu")
-    for name in (
-        "METS_DATA_DIR",
-        "METS_PTBXL_ROOTS",
-        "METS_MITBIH_ROOTS",
-        "METS_SESSION_UPLOAD_MB",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
-def _texts(elements) -> str:  # noqa: ANN001 (an AppTest ElementList)
-    return " ".join(str(element.value) for element in elements)
+pytestmark = pytest.mark.usefixtures("tiny_app_env")
 
 
 # --- .streamlit/config.toml ---
@@ -153,15 +140,15 @@ def test_an_upload_over_the_session_cap_is_refused_and_not_kept(
     monkeypatch.setenv("METS_SESSION_UPLOAD_MB", "0.01")  # 10 kB; the real pair is 12 kB
     at = _upload(AppTest.from_file(LOAD_PAGE, default_timeout=30).run(), PAIR)
     assert not at.exception, at.exception
-    assert "one browser session may hold at most" in _texts(at.error)
-    assert "nothing of it was kept" in _texts(at.error)
+    assert "one browser session may hold at most" in element_texts(at.error)
+    assert "nothing of it was kept" in element_texts(at.error)
     assert session.KEY_RECORD not in at.session_state
     assert session.KEY_HELD_UPLOAD not in at.session_state
 
 
 def test_an_upload_is_read_once_then_its_bytes_are_dropped() -> None:
     at = _upload(AppTest.from_file(LOAD_PAGE, default_timeout=30).run(), PAIR)
-    assert not at.exception and not at.error, _texts(at.error)
+    assert not at.exception and not at.error, element_texts(at.error)
     assert at.session_state[session.KEY_RECORD].n_leads == 12
     assert session.KEY_HELD_UPLOAD not in at.session_state  # the record is all that stays
     uploaders = list(at.get("file_uploader"))
@@ -174,10 +161,10 @@ def test_a_failed_upload_is_held_for_a_typed_rate_and_dropped_once_read() -> Non
     table = f"I,II,III\n{rows}\n".encode()
     at = _upload(AppTest.from_file(LOAD_PAGE, default_timeout=30).run(), [("x.csv", table)])
     assert not at.exception, at.exception
-    assert "sampling rate" in _texts(at.error)
+    assert "sampling rate" in element_texts(at.error)
     assert at.session_state[session.KEY_HELD_UPLOAD].size == len(table)  # kept for a typed rate
     at.number_input(key=keys.W_UPLOAD_FS).set_value(500.0).run()
-    assert not at.exception and not at.error, _texts(at.error)
+    assert not at.exception and not at.error, element_texts(at.error)
     assert at.session_state[session.KEY_RECORD].fs_hz == 500
     assert session.KEY_HELD_UPLOAD not in at.session_state
 
@@ -243,7 +230,7 @@ def test_explore_without_configured_roots_says_so(
     )
     at = AppTest.from_file(EXPLORE_PAGE, default_timeout=60).run()
     assert not at.exception and not at.error
-    assert "No PTB-XL folder is configured" in _texts(at.info)
+    assert "No PTB-XL folder is configured" in element_texts(at.info)
     assert at.button(key=keys.W_RUN_SPLIT).disabled
 
 
@@ -261,8 +248,8 @@ def test_explore_random_bytes_in_a_root_is_an_error_naming_only_its_label(
     at.button(key=keys.W_RUN_SPLIT).click().run()
     assert not at.exception, at.exception
     label = "Beats" if dataset == "MIT-BIH" else "Ward"
-    assert f"“{label}” could not be used" in _texts(at.error)
-    assert str(tmp_path) not in _texts(at.error)
+    assert f"“{label}” could not be used" in element_texts(at.error)
+    assert str(tmp_path) not in element_texts(at.error)
 
 
 # --- per-record values kept in the session, not recomputed at every rerun ---

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import element_texts
 from streamlit.testing.v1 import AppTest
 
 from mets_core.app import keys, session
@@ -173,30 +174,18 @@ def test_a_lesson_commits_each_case_once_and_keeps_a_tally(tiny_model) -> None: 
 # --- the page ---
 
 
-@pytest.fixture
-def _tiny_env(monkeypatch: pytest.MonkeyPatch, tiny_weights: Path) -> None:
-    monkeypatch.setenv("METS_WEIGHTS", str(tiny_weights))
-    monkeypatch.setenv("METS_DEVICE", "cpu")
-    for name in ("METS_DATA_DIR", "METS_PTBXL_ROOTS"):
-        monkeypatch.delenv(name, raising=False)  # the ../shared/data copy joins when present
-
-
-def _texts(elements) -> str:  # noqa: ANN001
-    return " ".join(str(element.value) for element in elements)
-
-
-@pytest.mark.usefixtures("_tiny_env")
+@pytest.mark.usefixtures("tiny_app_env")
 def test_teaching_page_walks_a_session_without_any_upload() -> None:
     at = AppTest.from_file(str(REPO / "pages" / "8_Teaching.py"), default_timeout=60).run()
     assert not at.exception and not at.error
     at.number_input(key=keys.W_TEACH_CASES).set_value(2)
     at.button(key=keys.W_TEACH_START).click().run()
     assert not at.exception and not at.error
-    assert "Case 1 of 2" in _texts(at.subheader)
-    assert "Reference" not in _texts(at.markdown)  # nothing is revealed before committing
+    assert "Case 1 of 2" in element_texts(at.subheader)
+    assert "Reference" not in element_texts(at.markdown)  # nothing is revealed before committing
 
     at.button(key=keys.W_TEACH_COMMIT).click().run()  # nothing given: a plain message
-    assert "pick at least one class" in _texts(at.error)
+    assert "pick at least one class" in element_texts(at.error)
 
     current = at.session_state[session.KEY_LESSON]
     at.text_area(key=f"{keys.W_TEACH_TEXT}.1.{current.cases[0].case_id}").input(
@@ -204,7 +193,7 @@ def test_teaching_page_walks_a_session_without_any_upload() -> None:
     )
     at.button(key=keys.W_TEACH_COMMIT).click().run()
     assert not at.exception and not at.error
-    shown = _texts(at.markdown)
+    shown = element_texts(at.markdown)
     assert "Reference" in shown and "You:" in shown
     reading = at.dataframe[0].value  # your reading, then the ranking
     assert list(reading["you gave"]) == ["normal ECG", "banana"]
@@ -213,7 +202,7 @@ def test_teaching_page_walks_a_session_without_any_upload() -> None:
     assert current.cases[0].title in shown  # the case is named only now
 
     at.button(key=keys.W_TEACH_NEXT).click().run()
-    assert "Case 2 of 2" in _texts(at.subheader)
+    assert "Case 2 of 2" in element_texts(at.subheader)
     at.multiselect(key=f"{keys.W_TEACH_PICKS}.2.{current.cases[1].case_id}").select(
         "myocardial infarction"
     )
@@ -224,4 +213,4 @@ def test_teaching_page_walks_a_session_without_any_upload() -> None:
     assert len(summary) == 2
     tally = at.session_state[session.KEY_LESSON]
     right = lesson.tally(tally.results).learner_right
-    assert f"{right} of 2" in _texts(at.metric)
+    assert f"{right} of 2" in element_texts(at.metric)
