@@ -8,6 +8,8 @@
 3. `mets index` throughput (`build_index`: read from disk, preprocess, encode in batches of 64)
    vs the encoder alone at batch 64 on the same windows (goal: >= 50 %).
 4. Model load (goal < 2.5 s): `load_model` in a fresh process after its imports, and with them.
+5. The vectorised cleaner on 64 PTB-XL 100 Hz records: record by record vs one (64, 12, T) call
+   (what batching across records would save in the index path).
 
 On a shared machine absolute times drift by several x within a minute, so the contenders of each
 row are measured interleaved (one call of each per round, order alternating) and the JSON keeps
@@ -45,7 +47,7 @@ from mets_core.index.pipeline import prepare
 from mets_core.index.sources import find_records
 from mets_core.record import ECGRecord
 from mets_core.signal import preprocess as preprocess_module
-from mets_core.signal.clean import resample_ecg
+from mets_core.signal.clean import clean_ecg, resample_ecg
 from mets_core.signal.preprocess import preprocess_for_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,6 +163,24 @@ def indexing(model, data: Path, n_records: int, folder: Path, rounds: int = 2) -
     }
 
 
+def cleaning_batch(model, data: Path, n_records: int, rounds: int) -> dict:
+    """ms per record of the vectorised cleaner: record by record vs one (64, L, T) call."""
+    sources = find_records(data / "records100" / "00000")[:n_records]
+    signals = np.stack([mets_core.load_record(s.path).signal for s in sources])  # (N, L, T)
+    fs_hz = model.config.preprocess.fs_hz
+    median_s = interleaved(
+        {
+            "per_record": lambda: [clean_ecg(signal, fs_hz=fs_hz) for signal in signals],
+            "one_batch": lambda: clean_ecg(signals, fs_hz=fs_hz),
+        },
+        rounds,
+    )
+    return {
+        "records": len(signals),
+        "ms_per_record": {k: round(v / len(signals) * 1e3, 3) for k, v in median_s.items()},
+    }
+
+
 def model_load(repeats: int = 2) -> dict:
     """Seconds of `import mets_core` and of `load_model` after it, in fresh processes."""
     runs = []
@@ -197,6 +217,7 @@ def main() -> None:
     rates = preprocessing_and_rank(model, test_records(data), args.rounds)
     with tempfile.TemporaryDirectory(prefix="mets-bench-preprocess-") as folder:
         index = indexing(model, data, args.records, Path(folder))
+    batch = cleaning_batch(model, data, 64, args.rounds)
     load = model_load()
     report = {
         "command": "python benchmarks/bench_preprocess.py " + " ".join(sys.argv[1:]),
@@ -214,6 +235,7 @@ def main() -> None:
         "rounds": args.rounds,
         "per_rate": rates,
         "index_batch_64": index,
+        "clean_at_100_hz_batch_64": batch,
         "model_load": load,
         "goals": {
             "rank_per_forward_max": 2.0,
