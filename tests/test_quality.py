@@ -67,3 +67,20 @@ def test_many_bad_leads_fail_with_a_count(clean_lead):
     usable, reasons = record_usable(assess_leads(ECGRecord(rows, 500.0, ("I", "II", "V1", "V2"))))
     assert not usable and "2 of 4" in reasons[0]
     assert any(r.startswith("V1:") for r in reasons)
+
+
+@pytest.mark.parametrize("name", [e.key for e in list_examples()])
+def test_noise_ratios_of_all_leads_at_once_equal_one_lead_at_a_time(name):
+    """The batched Welch estimate gives each lead the ratio a per-lead estimate gives."""
+    from scipy.signal import welch
+
+    from mets_core.signal.quality import NOISE_FROM_HZ, NOISE_TOP_HZ, noise_ratios
+
+    record = load_example(name)
+    batched = noise_ratios(record.signal, record.fs_hz)
+    for lead, ratio in zip(record.signal, batched, strict=True):
+        freqs, power = welch(lead - lead.mean(), fs=record.fs_hz, nperseg=int(2 * record.fs_hz))
+        mains = (np.abs(freqs - 50.0) <= 2.0) | (np.abs(freqs - 60.0) <= 2.0)
+        band = (freqs >= 0.5) & (freqs <= min(record.fs_hz / 2, NOISE_TOP_HZ)) & ~mains
+        expected = power[band & (freqs >= NOISE_FROM_HZ)].sum() / power[band].sum()
+        assert ratio == pytest.approx(expected, rel=1e-5, abs=1e-9)

@@ -59,18 +59,31 @@ def _longest_run(mask: npt.NDArray[np.bool_]) -> int:
     return int((edges[1::2] - edges[::2]).max())
 
 
-def _noise_ratio(x: npt.NDArray[np.float32], fs_hz: float) -> float:
-    """Share of 0.5 Hz-`top` power above `NOISE_FROM_HZ`, mains (50/60 Hz +- 2 Hz) left out."""
-    freqs, power = welch(x - np.mean(x), fs=fs_hz, nperseg=min(x.size, int(2 * fs_hz)))
+def noise_ratios(signal: npt.NDArray[np.float32], fs_hz: float) -> npt.NDArray[np.float64]:
+    """Per lead, the share of 0.5 Hz-`top` power above `NOISE_FROM_HZ`, mains (50/60 Hz +- 2 Hz)
+    left out: one Welch estimate over all leads at once.
+
+    Args:
+        signal: (L, T) in mV. fs_hz: its rate in Hz.
+
+    Returns:
+        (L,) ratios in [0, 1]; 0 for a lead with no power in the band.
+    """
+    leads = np.atleast_2d(signal)
+    centred = leads - leads.mean(axis=-1, keepdims=True)
+    freqs, power = welch(centred, fs=fs_hz, nperseg=min(leads.shape[-1], int(2 * fs_hz)), axis=-1)
     top = min(fs_hz / 2.0, NOISE_TOP_HZ)
     mains = (np.abs(freqs - 50.0) <= 2.0) | (np.abs(freqs - 60.0) <= 2.0)
     usable = (freqs >= 0.5) & (freqs <= top) & ~mains
-    total = float(power[usable].sum())
-    high = float(power[usable & (freqs >= NOISE_FROM_HZ)].sum())
-    return high / total if total > 0 else 0.0
+    total = power[:, usable].sum(axis=-1)
+    high = power[:, usable & (freqs >= NOISE_FROM_HZ)].sum(axis=-1)
+    return np.divide(high, total, out=np.zeros_like(total), where=total > 0)
 
 
-def _signal_flags(x: npt.NDArray[np.float32], fs_hz: float) -> list[tuple[str, str]]:
+def _signal_flags(
+    x: npt.NDArray[np.float32], fs_hz: float, noise_ratio: float | None
+) -> list[tuple[str, str]]:
+    """Flags of one lead; `noise_ratio` from `noise_ratios` (None: the rate is too low to tell)."""
     low, high = np.percentile(x, [0.5, 99.5])
     if high - low < FLAT_RANGE_MV:
         return [("flat", f"amplitude range {high - low:.3f} mV < {FLAT_RANGE_MV} mV")]
@@ -81,11 +94,9 @@ def _signal_flags(x: npt.NDArray[np.float32], fs_hz: float) -> list[tuple[str, s
     if max(runs) >= run_needed:
         run_ms = max(runs) * 1000.0 / fs_hz
         flags.append(("saturated", f"held at its extreme for {run_ms:.0f} ms (clipped)"))
-    if fs_hz > 2 * NOISE_FROM_HZ + 10:
-        ratio = _noise_ratio(x, fs_hz)
-        if ratio > NOISY_RATIO:
-            text = f"{ratio:.0%} of its power above {NOISE_FROM_HZ:.0f} Hz (> {NOISY_RATIO:.0%})"
-            flags.append(("noisy", text))
+    if noise_ratio is not None and noise_ratio > NOISY_RATIO:
+        text = f"{noise_ratio:.0%} of its power above {NOISE_FROM_HZ:.0f} Hz (> {NOISY_RATIO:.0%})"
+        flags.append(("noisy", text))
     return flags
 
 
@@ -111,12 +122,16 @@ def assess_leads(
     """
     names = list(expected) + [n for n in record.lead_names if n not in expected]
     record = trim_calibration_pulses(record)
+    noise = None
+    if record.fs_hz > 2 * NOISE_FROM_HZ + 10:  # enough bandwidth to see noise above the ECG's
+        noise = dict(zip(record.lead_names, noise_ratios(record.signal, record.fs_hz), strict=True))
     result = []
     for name in names:
         if name not in record.lead_names:
             result.append(LeadQuality(name, ("missing",), ("not in the recording",)))
             continue
-        found = _signal_flags(record.lead(name), record.fs_hz)
+        ratio = None if noise is None else float(noise[name])
+        found = _signal_flags(record.lead(name), record.fs_hz, ratio)
         if name in record.derived_leads:
             found.insert(0, ("derived", "computed from other leads, not recorded"))
         result.append(LeadQuality(name, tuple(f for f, _ in found), tuple(d for _, d in found)))
