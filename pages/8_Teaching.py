@@ -187,15 +187,14 @@ with col_model_ranking:
         pd.DataFrame(
             {
                 "class": [r.candidate for r in result.ranking],
-                f"{probability_name(result.ranking)} (%)": [
-                    round(100 * r.probability, 1) for r in result.ranking
-                ],
+                "probability (%)": [round(100 * r.probability, 1) for r in result.ranking],
                 "cosine": [round(r.cosine, 3) for r in result.ranking],
             }
         ),
         hide_index=True,
         key="teach_ranking",
     )
+    st.caption(f"probability: {probability_name(result.ranking)}")  # a narrow column
     if result.ranking.abstain:
         st.warning(f"The model abstains on this ECG: {result.ranking.abstain_reason}")
     for caution in result.ranking.cautions:
