@@ -14,19 +14,21 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 MODEL_STATUS = "Loading the METS model (first start only) ..."
-PAGES = {  # section -> (file, title in the navigation, icon); titles match the tests' labels
-    "": [("pages/0_Home.py", "Home", ":material/home:")],
+PAGES = {  # section -> (file, title in the navigation); titles match the tests' labels.
+    # No st.Page icons: the router's page icon becomes the tab's favicon before the page sets its
+    # own, and a ":material/...:" favicon is fetched from fonts.gstatic.com (off the machine).
+    "": [("pages/0_Home.py", "Home")],
     "Read an ECG": [
-        ("pages/1_Load_ECG.py", "Load ECG", ":material/upload_file:"),
-        ("pages/3_Signal_View.py", "Signal View", ":material/monitor_heart:"),
-        ("pages/2_Zero_Shot.py", "Zero Shot", ":material/sort:"),
-        ("pages/6_Sanity_Check.py", "Sanity Check", ":material/science:"),
+        ("pages/1_Load_ECG.py", "Load ECG"),
+        ("pages/3_Signal_View.py", "Signal View"),
+        ("pages/2_Zero_Shot.py", "Zero Shot"),
+        ("pages/6_Sanity_Check.py", "Sanity Check"),
     ],
-    "Learn": [("pages/8_Teaching.py", "Teaching", ":material/school:")],
+    "Learn": [("pages/8_Teaching.py", "Teaching")],
     "Research": [
-        ("pages/4_Explore_Dataset.py", "Explore Dataset", ":material/analytics:"),
-        ("pages/7_Search.py", "Search", ":material/search:"),
-        ("pages/5_Model_Card.py", "Model Card", ":material/description:"),
+        ("pages/4_Explore_Dataset.py", "Explore Dataset"),
+        ("pages/7_Search.py", "Search"),
+        ("pages/5_Model_Card.py", "Model Card"),
     ],
 }
 
@@ -34,8 +36,8 @@ PAGES = {  # section -> (file, title in the navigation, icon); titles match the 
 def _navigation() -> StreamlitPage:
     sections = {
         section: [
-            st.Page(path, title=title, icon=icon, default=path.endswith("0_Home.py"))
-            for path, title, icon in entries
+            st.Page(path, title=title, default=path.endswith("0_Home.py"))
+            for path, title in entries
         ]
         for section, entries in PAGES.items()
     }

@@ -82,7 +82,7 @@ def test_the_downloads_are_the_reading(reading_url, screenshot_dir, tmp_path) ->
         page.set_default_timeout(UI_TIMEOUT_MS)
         expect.set_options(timeout=UI_TIMEOUT_MS)
         page.goto(reading_url)
-        expect(page.get_by_text("Printable reading")).to_be_visible()
+        expect(page.get_by_text("Printable reading", exact=True)).to_be_visible()
         _wait_idle(page)
         page.get_by_text("Prepare the printable reading (PDF and PNG)").click()
         expect(page.get_by_role("button", name="Download the reading (PDF)")).to_be_visible()
