@@ -184,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("evaluate", "mets_core.evaluate.run", "both protocols, baselines, every prompt set"),
         ("select", "mets_core.evaluate.serving", "fold-9 serving choices; fold-10 as served"),
         ("bank", "mets_core.evaluate.reference", "reference bank (folds 1-8), abstain (fold 9)"),
+        ("ensemble", "mets_core.model.ensemble", "join trained runs into one model"),
         ("index", "mets_core.index.index_command", "embed an ECG archive into a search index"),
         ("search", "mets_core.index.search_command", "search an index by text or --like FILE"),
     ):

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from mets_core.errors import WeightsError
 from mets_core.leads import STANDARD_12_LEADS
 
-SCHEMA_VERSION = 2  # bump when a field is added, removed or changes meaning (2: no missing_leads)
+SCHEMA_VERSION = 3  # bump when a field is added, removed or changes meaning
+# (2: no missing_leads; 3: ensemble_size)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,14 @@ class METSConfig:
     # choice here (the sidecar's "selection" says what was compared); training uses it for its
     # per-epoch fold-9 check. DEVIATION: the paper uses "The ECG of {}, a type of diagnostic."
     zero_shot_template: str = "{}"
+    # Trained runs whose embeddings are joined (`model.mets.METSEnsemble`, built by
+    # `mets ensemble`): a cosine is then the mean of the runs' cosines. 1 = one trained run.
+    ensemble_size: int = 1
+
+    @property
+    def embedding_dim(self) -> int:
+        """Length of the embeddings `rank`, the reference bank and the index hold."""
+        return self.proj_dim * self.ensemble_size
 
     def __post_init__(self) -> None:
         if self.ecg.n_leads != len(self.preprocess.lead_names):
@@ -77,6 +86,8 @@ class METSConfig:
                 f"Config mismatch: the ECG encoder expects {self.ecg.n_leads} leads but the "
                 f"preprocessing produces {len(self.preprocess.lead_names)}."
             )
+        if self.ensemble_size < 1:
+            raise WeightsError(f"Config error: ensemble_size {self.ensemble_size} is below 1.")
 
 
 def to_dict(config: typing.Any) -> dict:

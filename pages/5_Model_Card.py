@@ -51,7 +51,13 @@ st.markdown(
     f"({config.text.pooling} pooling, at most {config.text.max_tokens} tokens)\n"
     f"- Projection to {config.proj_dim} dimensions; learned temperature now "
     f"{model.temperature:.4f}\n"
-    f"- Zero-shot template: `{config.zero_shot_template}`; probability temperature "
+    + (
+        f"- Ensemble of {config.ensemble_size} runs trained apart (seeds or recipes, listed in "
+        "the provenance): every cosine shown is the mean of theirs\n"
+        if config.ensemble_size > 1
+        else ""
+    )
+    + f"- Zero-shot template: `{config.zero_shot_template}`; probability temperature "
     f"{model.probability_temperature:.4f} "
     + ("(fitted on fold 9)" if model.calibrated else "(training temperature: not calibrated)")
 )

@@ -75,7 +75,7 @@ def build_bank(
     if outside:
         raise DataError(f"The reference bank takes folds 1-8 only; got fold(s) {outside}.")
     statements = load_scp_statements(root)
-    embeddings = np.zeros((len(rows), model.config.proj_dim), np.float32)
+    embeddings = np.zeros((len(rows), model.config.embedding_dim), np.float32)
     for i, row in enumerate(tqdm(rows, desc="reference bank", disable=not progress)):
         prepared = preprocess_for_model(read_ptbxl_signal(root, row), model.config.preprocess)
         embeddings[i] = encode_ecg(model, prepared.windows).cpu().numpy()

@@ -41,7 +41,7 @@ def _string_list() -> pa.DataType:
 
 
 def index_schema(dim: int) -> pa.Schema:
-    """The columns of every shard, for embeddings of `dim` values (the model's proj_dim)."""
+    """The columns of every shard, for embeddings of `dim` values (the model's embedding_dim)."""
     return pa.schema(
         [
             ("record_id", pa.string()),  # path relative to the root; WFDB: without ".hea"
@@ -111,7 +111,7 @@ class Manifest:
             weights_sha256=weights_id(model),
             preprocess=to_dict(model.config.preprocess),
             preprocess_hash=preprocess_hash(model),
-            embedding_dim=int(model.config.proj_dim),
+            embedding_dim=int(model.config.embedding_dim),
             zero_shot_template=model.config.zero_shot_template,
         )
 

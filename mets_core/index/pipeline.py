@@ -68,7 +68,7 @@ def encode_windows(
 ) -> npt.NDArray[np.float32]:
     """Records' (N_i, L, T) windows -> (R, D) unit-norm float32 embeddings, one per record."""
     if not windows:
-        return np.zeros((0, model.config.proj_dim), dtype=np.float32)
+        return np.zeros((0, model.config.embedding_dim), dtype=np.float32)
     stacked = np.concatenate(windows).astype(np.float32, copy=False)
     outputs = []
     for start in range(0, len(stacked), ENCODE_BATCH):

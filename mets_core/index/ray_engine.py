@@ -71,7 +71,7 @@ class Encoder:
         prepared = [_as_prepared(item) for item in items]
         ok = [p for p in prepared if not p.error]
         embeddings = iter(encode_windows(self.model, [p.windows for p in ok]))
-        dim = self.model.config.proj_dim
+        dim = self.model.config.embedding_dim
         rows, vectors = [], []
         for item, entry in zip(items, prepared, strict=True):
             row = row_of(entry, self.sha, self.digest)

@@ -132,11 +132,16 @@ def write_reference_bank(stem: str | Path, reference_bank: dict, abstain: dict) 
 
 
 def _upgrade(sidecar: dict) -> dict:
-    """Read older sidecars: schema 1 had a `missing_leads` field that was always "zero"."""
+    """Read older sidecars: schema 1 had a `missing_leads` field that was always "zero";
+    schemas 1-2 had no `ensemble_size` (always one trained run)."""
     if sidecar.get("schema_version") == 1:
         sidecar = json.loads(json.dumps(sidecar))  # deep copy
         if sidecar["config"]["preprocess"].pop("missing_leads", "zero") != "zero":
             raise WeightsError("These weights use a missing-lead policy this METS cannot apply.")
+        sidecar["schema_version"] = 2
+    if sidecar.get("schema_version") == 2:
+        sidecar = json.loads(json.dumps(sidecar))  # deep copy
+        sidecar["config"].setdefault("ensemble_size", 1)
         sidecar["schema_version"] = SCHEMA_VERSION
     sidecar.setdefault("selection", {})
     sidecar.setdefault("reference_bank", {})

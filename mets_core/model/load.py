@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from mets_core.config import METSConfig
 from mets_core.model.checkpoint import DEFAULT_WEIGHTS, WeightsInfo, read_weights
 from mets_core.model.device import resolve_device
-from mets_core.model.mets import METSModel
+from mets_core.model.mets import METSEnsemble, METSModel, build_model
 from mets_core.model.reference_bank import ReferenceBank, bank_path, read_reference_bank
 from mets_core.model.text_encoder import FrozenTextEncoder
 
@@ -55,7 +55,7 @@ class TextFeatureCache:
 class LoadedModel:
     """A METS model ready for inference, with its preprocessing contract (config.preprocess)."""
 
-    module: METSModel
+    module: METSModel | METSEnsemble
     config: METSConfig
     device: torch.device
     weights: WeightsInfo
@@ -115,12 +115,12 @@ def load_model(
         info = WeightsInfo("random-init (untrained)", None, False, {"trained": False})
     else:
         config, state, info = read_weights(weights if weights is not None else DEFAULT_WEIGHTS)
-        module = METSModel(config, FrozenTextEncoder(config.text, allow_download=allow_download))
+        module = build_model(config, FrozenTextEncoder(config.text, allow_download=allow_download))
         module.load_trainable_state_dict(state)
         bank = info.reference_bank
         if load_reference and bank:
             path = bank_path(info.path or "", bank["file"])
-            reference = read_reference_bank(path, bank["sha256"], config.proj_dim)
+            reference = read_reference_bank(path, bank["sha256"], config.embedding_dim)
     module.to(target).eval()
     return LoadedModel(module, config, target, info, reference=reference)
 

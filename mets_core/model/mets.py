@@ -1,8 +1,13 @@
-"""METSModel: trainable ECG tower, frozen LM, linear heads to a shared space, learned scale."""
+"""METSModel: trainable ECG tower, frozen LM, linear heads to a shared space, learned scale.
+
+METSEnsemble: several trained METSModels (seeds or recipes) sharing one frozen LM, served as one
+model; `build_model` makes whichever the config asks for.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
@@ -63,3 +68,93 @@ class METSModel(nn.Module):
         full = {k: v for k, v in self.state_dict().items() if k.startswith(FROZEN_PREFIX)}
         full.update(state)
         self.load_state_dict(full, strict=True)
+
+
+class ConcatenatedTowers(nn.Module):
+    """The ECG towers of an ensemble as one feature extractor: (B, L, T) -> (B, sum of out_dim)."""
+
+    def __init__(self, towers: list[nn.Module]):
+        super().__init__()
+        self.towers = nn.ModuleList(towers)
+        self.out_dim = sum(int(t.out_dim) for t in towers)
+
+    def forward(self, ecg: torch.Tensor) -> torch.Tensor:
+        return torch.cat([tower(ecg) for tower in self.towers], dim=-1)
+
+
+class METSEnsemble(nn.Module):
+    """`config.ensemble_size` trained METS runs sharing one frozen LM, served as one model.
+
+    Each embedding is the members' unit-norm embeddings joined and divided by sqrt(M), so it has
+    unit norm and the cosine between an ECG and a text is the mean of the members' cosines: the
+    reference bank, the abstain check and the search index work on it unchanged. Members are never
+    trained together; `mets ensemble` joins runs trained apart (`model.ensemble`).
+    Embeddings: (B, M * proj_dim) = (B, config.embedding_dim).
+    """
+
+    def __init__(self, config: METSConfig, text_encoder: FrozenTextEncoder):
+        super().__init__()
+        self.config = config
+        member_config = replace(config, ensemble_size=1)
+        self.members = nn.ModuleList(
+            METSModel(member_config, text_encoder) for _ in range(config.ensemble_size)
+        )
+        self._weight = 1.0 / math.sqrt(config.ensemble_size)
+
+    @property
+    def text_encoder(self) -> FrozenTextEncoder:
+        return self.members[0].text_encoder
+
+    @property
+    def ecg_encoder(self) -> ConcatenatedTowers:
+        """The members' ECG towers side by side (linear probes of the ensemble's features)."""
+        return ConcatenatedTowers([m.ecg_encoder for m in self.members])
+
+    def train(self, mode: bool = True) -> METSEnsemble:
+        super().train(mode)
+        for member in self.members:
+            member.train(mode)
+        return self
+
+    def encode_ecg(self, ecg: torch.Tensor, normalize: bool = True) -> torch.Tensor:
+        """(B, L, T) in preprocessed mV -> (B, M * proj_dim), unit norm (`normalize` is moot)."""
+        return torch.cat([m.encode_ecg(ecg) for m in self.members], dim=-1) * self._weight
+
+    def project_text(self, features: torch.Tensor, normalize: bool = True) -> torch.Tensor:
+        """(N, hidden_size) frozen-LM features -> (N, M * proj_dim), unit norm."""
+        return torch.cat([m.project_text(features) for m in self.members], dim=-1) * self._weight
+
+    def encode_text(self, texts: list[str], normalize: bool = True) -> torch.Tensor:
+        """N strings -> (N, M * proj_dim), unit norm."""
+        return self.project_text(self.text_encoder(texts))
+
+    def scale(self) -> torch.Tensor:
+        """The members' learned scales, averaged (serving uses the fold-9 fitted temperature)."""
+        return torch.stack([m.scale() for m in self.members]).mean()
+
+    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
+        """Every member's `trainable_state_dict`, keys prefixed ``members.<i>.``."""
+        return {
+            f"members.{i}.{key}": value
+            for i, member in enumerate(self.members)
+            for key, value in member.trainable_state_dict().items()
+        }
+
+    def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Strict load of `trainable_state_dict()` output, member by member."""
+        for i, member in enumerate(self.members):
+            prefix = f"members.{i}."
+            member.load_trainable_state_dict(
+                {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+            )
+        known = {f"members.{i}." for i in range(len(self.members))}
+        stray = [k for k in state if not any(k.startswith(p) for p in known)]
+        if stray:
+            raise RuntimeError(f"Unexpected keys in the ensemble weights: {stray[:5]}")
+
+
+def build_model(config: METSConfig, text_encoder: FrozenTextEncoder) -> METSModel | METSEnsemble:
+    """The module `config` describes: one trained run, or an ensemble of `config.ensemble_size`."""
+    if config.ensemble_size == 1:
+        return METSModel(config, text_encoder)
+    return METSEnsemble(config, text_encoder)
