@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -10,6 +11,9 @@ import numpy.typing as npt
 from mets_core.errors import ECGInputError
 from mets_core.leads import STANDARD_12_LEADS
 from mets_core.notes import Note, warning
+
+if TYPE_CHECKING:
+    from mets_core.signal.calibration import CalibrationPulse  # (calibration imports this module)
 
 # A lead that varies by less than this over the whole record holds one value: no signal at all
 # (disconnected). Such a lead is noted; a record of only such leads is refused. A lead too small to
@@ -61,6 +65,37 @@ class FileMedianBeats:
         return int(self.signal.shape[1]) / float(self.fs_hz)
 
 
+@dataclass(frozen=True, eq=False)
+class FoundPulses:
+    """One device-calibration-pulse search (`signal.calibration`), carried on the record it ran on.
+
+    The search runs once, when a file is read (`io.readers.assemble.build_record`); quality
+    checks, preprocessing, measurements and the paper view then reuse it instead of searching
+    again. It belongs to that one record: it is valid only for the very signal array (identity,
+    not equal values), rate and lead names it was found in, so a copy with another signal (a
+    filtered view, a trimmed record, a sanity control) is searched afresh. Nothing is cached
+    anywhere else.
+
+    Attributes:
+        signal: the (L, T) array that was searched (the same object, not a copy).
+        fs_hz: its rate in Hz. lead_names: its row names.
+        pulses: what the search found (0, 1 or 2 pulses, start first).
+    """
+
+    signal: npt.NDArray[np.float32]
+    fs_hz: float
+    lead_names: tuple[str, ...]
+    pulses: tuple[CalibrationPulse, ...]
+
+    def belongs_to(self, record: ECGRecord) -> bool:
+        """True when `record` holds exactly the signal, rate and leads this search ran on."""
+        return (
+            self.signal is record.signal
+            and self.fs_hz == record.fs_hz
+            and self.lead_names == record.lead_names
+        )
+
+
 @dataclass(frozen=True)
 class ECGRecord:
     """A multi-lead ECG in millivolts.
@@ -78,6 +113,8 @@ class ECGRecord:
         patient_fields: patient identifiers the file states (name, ID, birth date). Hidden in the
             app unless the user asks; never logged, exported or cached across sessions; excluded
             from repr.
+        calibration: the device-calibration-pulse search already run on this signal, or None
+            (see `FoundPulses`; read it through `signal.calibration.find_calibration_pulses`).
     """
 
     signal: npt.NDArray[np.float32]
@@ -89,6 +126,7 @@ class ECGRecord:
     file_info: dict[str, str] = field(default_factory=dict)
     file_median_beats: FileMedianBeats | None = None
     patient_fields: dict[str, str] = field(default_factory=dict, repr=False)
+    calibration: FoundPulses | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_leads(self) -> int:

@@ -10,6 +10,10 @@ the lead's maximum) and the model would see a step no training record had.
 the record, at the same time on at least half of the leads. Everything else that uses the signal
 as ECG (quality flags, beats and measurements, the model input) calls `blank_calibration_pulses`
 or `trim_calibration_pulses` first; the paper view draws the pulse and labels it.
+
+The search runs once per record: reading a file (`io.readers.assemble.build_record`) runs it and
+carries the result on the record (`ECGRecord.calibration`, see `record.FoundPulses`), and
+`find_calibration_pulses` returns that result for as long as the record holds the same signal.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from mets_core.record import ECGRecord
+from mets_core.record import ECGRecord, FoundPulses
 
 PULSE_LABEL = "device calibration pulse"  # the one wording on the tracing and in notes
 PULSE_AMPLITUDES_MV = (0.5, 1.0, 2.0)  # standard calibration heights (5, 10, 20 mm at 10 mm/mV)
@@ -70,13 +74,43 @@ class _LeadPulse:
     step_mv: float
 
 
-def _flat_runs(x: npt.NDArray[np.floating]) -> list[tuple[int, int]]:
-    """[start, stop) of runs where consecutive samples differ by <= STEP_TOLERANCE_MV."""
-    flat = np.abs(np.diff(x)) <= STEP_TOLERANCE_MV
-    padded = np.concatenate(([0], flat.astype(np.int8), [0]))
-    edges = np.flatnonzero(np.diff(padded))
-    runs = [(int(a), int(b) + 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
-    return [(a, b) for a, b in runs if np.ptp(x[a:b]) <= FLAT_RANGE_MV]
+def _candidate_runs(
+    excerpt: npt.NDArray[np.float64], shortest: int, longest: int, gap: int
+) -> list[list[tuple[int, int]]]:
+    """Per row of `excerpt` (L, E), the [start, stop) runs that could be a pulse's flat top.
+
+    A run of `shortest`-`longest` samples whose consecutive samples differ by
+    <= STEP_TOLERANCE_MV and which spans <= FLAT_RANGE_MV, with a jump of at least
+    `_MIN_JUMP_MV` to the sample `gap` away on one side (where `_lead_pulse` needs a
+    calibration-sized step). Runs are found for all leads at once; an ECG has hundreds of short
+    flat runs, and only these few are looked at one by one.
+    """
+    flat = np.abs(np.diff(excerpt, axis=1)) <= STEP_TOLERANCE_MV  # (L, E - 1)
+    padded = np.zeros((flat.shape[0], flat.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = flat
+    change = np.diff(padded, axis=1)
+    lead, start = np.nonzero(change == 1)  # row-major: each row's starts and stops pair up
+    stop = np.nonzero(change == -1)[1] + 1
+    length = stop - start
+    keep = (length >= shortest) & (length <= longest)
+    lead, start, stop = lead[keep], start[keep], stop[keep]
+    width = excerpt.shape[1]
+    top = excerpt[lead, start]
+    before, after = start - gap, stop + gap - 1  # the baselines' samples nearest the top
+    jump_before = np.abs(top - excerpt[lead, np.clip(before, 0, width - 1)]) * (before >= 0)
+    jump_after = np.abs(top - excerpt[lead, np.clip(after, 0, width - 1)]) * (after < width)
+    keep = np.maximum(jump_before, jump_after) >= _MIN_JUMP_MV
+    runs: list[list[tuple[int, int]]] = [[] for _ in range(len(excerpt))]
+    for row, a, b in zip(lead[keep], start[keep], stop[keep], strict=True):
+        if np.ptp(excerpt[row, a:b]) <= FLAT_RANGE_MV:
+            runs[row].append((int(a), int(b)))
+    return runs
+
+
+# The top's median lies within FLAT_RANGE_MV of any of its samples, and a baseline's within it of
+# the baseline sample nearest the top: a calibration-sized step (>= the smallest height minus
+# its tolerance) therefore shows as a jump of at least this between those two samples.
+_MIN_JUMP_MV = min(PULSE_AMPLITUDES_MV) * (1.0 - AMPLITUDE_TOLERANCE) - 2.0 * FLAT_RANGE_MV - 1e-6
 
 
 def _is_calibration_step(step_mv: float) -> bool:
@@ -105,9 +139,15 @@ def _extent(
 
 
 def _lead_pulse(
-    x: npt.NDArray[np.floating], fs_hz: float, offset: int, at_end: bool
+    x: npt.NDArray[np.floating],
+    fs_hz: float,
+    offset: int,
+    at_end: bool,
+    runs: list[tuple[int, int]],
 ) -> _LeadPulse | None:
     """The pulse in one edge excerpt `x` (samples `offset`.. of the lead), or None.
+
+    `runs` are the excerpt's possible flat tops (`_candidate_runs`).
 
     A flat top of `PLATEAU_S` length, with a flat baseline of `MIN_BASELINE_S` just before and
     just after it (or, where the top reaches the record's edge, on its inner side only), each a
@@ -115,13 +155,10 @@ def _lead_pulse(
     them upward steps (a lead whose ECG rests 1 mV above the device's baseline makes that baseline
     look like a downward pulse).
     """
-    gap = max(2, int(round(EDGE_GAP_S * fs_hz)))
-    shortest, longest = (int(round(s * fs_hz)) for s in PLATEAU_S)
+    gap = _gap_samples(fs_hz)
     min_base, max_base = (int(round(s * fs_hz)) for s in (MIN_BASELINE_S, MAX_BASELINE_S))
     candidates: list[tuple[bool, bool, _LeadPulse]] = []  # (cut off, downward, pulse)
-    for a, b in _flat_runs(x):
-        if not shortest <= b - a <= longest:
-            continue
+    for a, b in runs:
         level = float(np.median(x[a:b]))
         before = _baseline_step(x, level, a - gap - min_base, a - gap + 1)
         after = _baseline_step(x, level, b + gap - 1, b + gap + min_base)
@@ -156,13 +193,19 @@ def _agreeing(found: dict[str, _LeadPulse], fs_hz: float) -> list[str]:
     return best
 
 
+def _gap_samples(fs_hz: float) -> int:
+    return max(2, int(round(EDGE_GAP_S * fs_hz)))
+
+
 def _find_at(record: ECGRecord, at_end: bool) -> CalibrationPulse | None:
     edge = min(int(round(EDGE_S * record.fs_hz)), record.n_samples)
     offset = record.n_samples - edge if at_end else 0
+    excerpt = record.signal[:, offset : offset + edge].astype(np.float64)  # (L, edge)
+    shortest, longest = (int(round(s * record.fs_hz)) for s in PLATEAU_S)
+    runs = _candidate_runs(excerpt, shortest, longest, _gap_samples(record.fs_hz))
     found = {}
-    for name, row in zip(record.lead_names, record.signal, strict=True):
-        excerpt = row[offset : offset + edge].astype(np.float64)
-        pulse = _lead_pulse(excerpt, record.fs_hz, offset, at_end)
+    for name, row, row_runs in zip(record.lead_names, excerpt, runs, strict=True):
+        pulse = _lead_pulse(row, record.fs_hz, offset, at_end, row_runs) if row_runs else None
         if pulse is not None:
             found[name] = pulse
     leads = _agreeing(found, record.fs_hz)
@@ -186,6 +229,10 @@ def _find_at(record: ECGRecord, at_end: bool) -> CalibrationPulse | None:
 def find_calibration_pulses(record: ECGRecord) -> tuple[CalibrationPulse, ...]:
     """Find device calibration pulses at the start and at the end of a record.
 
+    A record read from a file carries the search already run on its signal
+    (`with_calibration_pulses`); that result is returned as it is. Any other record (built in
+    memory, or a copy with another signal) is searched here.
+
     Args:
         record: the ECG, signal (L, T) in mV.
 
@@ -200,10 +247,26 @@ def find_calibration_pulses(record: ECGRecord) -> tuple[CalibrationPulse, ...]:
         >>> [round(p.start_s, 2) for p in find_calibration_pulses(rec)]
         [10.1]
     """
+    if record.calibration is not None and record.calibration.belongs_to(record):
+        return record.calibration.pulses
     if record.n_samples < 2 * int(round(PLATEAU_S[0] * record.fs_hz)):
         return ()
     found = (_find_at(record, at_end=False), _find_at(record, at_end=True))
     return tuple(p for p in found if p is not None)
+
+
+def with_calibration_pulses(record: ECGRecord) -> ECGRecord:
+    """The record carrying its calibration-pulse search (run now), so no consumer repeats it.
+
+    Args:
+        record: the ECG, signal (L, T) in mV.
+
+    Returns:
+        A copy with the same signal object and `calibration` set (see `record.FoundPulses`).
+    """
+    pulses = find_calibration_pulses(record)
+    found = FoundPulses(record.signal, record.fs_hz, record.lead_names, pulses)
+    return replace(record, calibration=found)
 
 
 def ecg_span(record: ECGRecord, pulses: tuple[CalibrationPulse, ...]) -> tuple[int, int]:

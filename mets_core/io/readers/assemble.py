@@ -2,7 +2,9 @@
 
 This is the one place where channel labels become standard lead names, so every format gets
 the same rules: non-ECG channels dropped, duplicates resolved, units converted, flat leads
-flagged, missing limb leads derived, rows put in `STANDARD_12_LEADS` order.
+flagged, missing limb leads derived, rows put in `STANDARD_12_LEADS` order. The record leaves
+carrying its device-calibration-pulse search (`signal.calibration`), run once here for everything
+that reads it later.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from mets_core.leads import (
 )
 from mets_core.notes import warning
 from mets_core.record import ECGRecord, FileMedianBeats, constant_leads, constant_leads_note
+from mets_core.signal.calibration import with_calibration_pulses
 
 
 @dataclass
@@ -169,4 +172,4 @@ def build_record(raw: RawRecording) -> ECGRecord:
         file_median_beats=median_beats,
         patient_fields=dict(raw.patient_fields),
     )
-    return record.validate()
+    return with_calibration_pulses(record.validate())
