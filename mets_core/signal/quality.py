@@ -81,10 +81,14 @@ def noise_ratios(signal: npt.NDArray[np.float32], fs_hz: float) -> npt.NDArray[n
 
 
 def _signal_flags(
-    x: npt.NDArray[np.float32], fs_hz: float, noise_ratio: float | None
+    x: npt.NDArray[np.float32],
+    fs_hz: float,
+    noise_ratio: float | None,
+    low_high: npt.NDArray[np.floating],
 ) -> list[tuple[str, str]]:
-    """Flags of one lead; `noise_ratio` from `noise_ratios` (None: the rate is too low to tell)."""
-    low, high = np.percentile(x, [0.5, 99.5])
+    """Flags of one lead; `noise_ratio` from `noise_ratios` (None: the rate is too low to tell),
+    `low_high` its 0.5th and 99.5th percentiles (computed for all leads at once)."""
+    low, high = low_high
     if high - low < FLAT_RANGE_MV:
         return [("flat", f"amplitude range {high - low:.3f} mV < {FLAT_RANGE_MV} mV")]
     flags = []
@@ -125,13 +129,15 @@ def assess_leads(
     noise = None
     if record.fs_hz > 2 * NOISE_FROM_HZ + 10:  # enough bandwidth to see noise above the ECG's
         noise = dict(zip(record.lead_names, noise_ratios(record.signal, record.fs_hz), strict=True))
+    percentiles = np.percentile(record.signal, [0.5, 99.5], axis=-1).T  # (L, 2)
     result = []
     for name in names:
         if name not in record.lead_names:
             result.append(LeadQuality(name, ("missing",), ("not in the recording",)))
             continue
         ratio = None if noise is None else float(noise[name])
-        found = _signal_flags(record.lead(name), record.fs_hz, ratio)
+        row = record.lead_names.index(name)
+        found = _signal_flags(record.signal[row], record.fs_hz, ratio, percentiles[row])
         if name in record.derived_leads:
             found.insert(0, ("derived", "computed from other leads, not recorded"))
         result.append(LeadQuality(name, tuple(f for f, _ in found), tuple(d for _, d in found)))

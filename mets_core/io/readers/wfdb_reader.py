@@ -4,6 +4,11 @@
 here. Before reading, the signal files named in the header are checked to exist and to have the
 size the header implies, so a mismatched pair gets a clear message instead of wfdb's
 "Samples were not loaded correctly".
+
+wfdb's header parser costs more than reading a 10-s record's samples, so the common case parses
+the header once: `rdrecord` reads header and samples, and the same checks then run on the header
+it returns. Anything unusual (a CinC `.mat` signal file, a header or signal file wfdb refuses)
+takes the careful path: header first, files checked, then the samples.
 """
 
 from __future__ import annotations
@@ -134,6 +139,48 @@ def _read_signal(header: wfdb.Record, header_path: Path) -> np.ndarray:
     return np.asarray(record.p_signal, dtype=np.float64).T  # (T, L) -> (L, T), the one transpose
 
 
+def _names_mat_file(header_path: Path) -> bool:
+    """True when a signal line of the header names a `.mat` file (CinC; read by `mat_reader`)."""
+    try:
+        lines = header_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return False
+    return any(
+        line.split(maxsplit=1)[0].lower().endswith(".mat") for line in lines[1:] if line.strip()
+    )
+
+
+def _read_in_one_pass(header_path: Path) -> tuple[wfdb.Record, np.ndarray] | None:
+    """Header and (L, T) float64 physical samples from one `rdrecord` (one header parse), with
+    the signal files checked against that header; None to take the careful path instead."""
+    if _names_mat_file(header_path):
+        return None
+    try:
+        record = wfdb.rdrecord(str(header_path.with_suffix("")), physical=True, return_res=64)
+    except _WFDB_ERRORS:
+        return None
+    if not isinstance(record, wfdb.Record) or not record.n_sig or record.p_signal is None:
+        return None
+    if not record.file_name or len(record.file_name) != record.n_sig:
+        return None
+    _check_signal_files(record, header_path)
+    return record, np.asarray(record.p_signal, dtype=np.float64).T  # (T, L) -> (L, T)
+
+
+def _read_carefully(header_path: Path) -> tuple[wfdb.Record, np.ndarray, list[str]]:
+    """Header first (leniently where needed), signal files checked, then the samples."""
+    header, notes = read_header(header_path)
+    if header.n_sig == 0 or not header.file_name:
+        raise ECGInputError(f"The WFDB header {header_path.name} declares no signals.")
+    if len(header.file_name) != header.n_sig:
+        raise ECGInputError(
+            f"The WFDB header {header_path.name} declares {header.n_sig} leads but describes "
+            f"{len(header.file_name)}; the header is damaged or was edited."
+        )
+    _check_signal_files(header, header_path)
+    return header, _read_signal(header, header_path), notes
+
+
 def read_wfdb(path: Path, fs_hz: float | None) -> RawRecording:
     """Read a WFDB record given its `.hea` or its `.dat`.
 
@@ -152,16 +199,11 @@ def read_wfdb(path: Path, fs_hz: float | None) -> RawRecording:
         raise ECGInputError(
             f"The WFDB signal file {path.name} needs its header {header_path.name}; upload both."
         )
-    header, notes = read_header(header_path)
-    if header.n_sig == 0 or not header.file_name:
-        raise ECGInputError(f"The WFDB header {header_path.name} declares no signals.")
-    if len(header.file_name) != header.n_sig:
-        raise ECGInputError(
-            f"The WFDB header {header_path.name} declares {header.n_sig} leads but describes "
-            f"{len(header.file_name)}; the header is damaged or was edited."
-        )
-    _check_signal_files(header, header_path)
-    signal = _read_signal(header, header_path)
+    one_pass = _read_in_one_pass(header_path)
+    if one_pass is not None:
+        (header, signal), notes = one_pass, []
+    else:
+        header, signal, notes = _read_carefully(header_path)
     notes += ignored_rate_notes(header.fs, fs_hz)
     info = {"format": f"WFDB (signal format {', '.join(dict.fromkeys(header.fmt))})"}
     if header.comments:
