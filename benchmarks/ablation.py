@@ -2,9 +2,9 @@
 
     .venv/bin/python benchmarks/ablation.py --out results/ablation.json
 
-With no --run, every run the issue-13 queue trains is listed (the shipped weights as base_s0);
-runs whose weights or fold-9 selection do not exist yet are skipped with a note, so the command
-can be rerun as runs finish: each weights file is evaluated once (cached in
+With no --run, every run and ensemble of benchmarks/train_recipes.sh is listed (the shipped
+weights as base_s0); runs whose weights or fold-9 selection do not exist yet are skipped with a
+note, so the command can be rerun as runs finish: each weights file is evaluated once (cached in
 results/ablation_cache/ by its SHA-256). Writes OUT (JSON) and OUT with .md (markdown table).
 Fold 9 decides; fold 10, cinc-external and the lead subsets are reported only.
 """
@@ -31,6 +31,10 @@ DEFAULT_RUNS = (
     "abl_augment_s0=runs/abl_augment_s0",
     "abl_phrasings_s0=runs/abl_phrasings_s0",
     "abl_nonecg_s0=runs/abl_nonecg_s0",
+    "ens_base2=runs/ens_base2",
+    "ens_base3=runs/ens_base3",
+    "ens_mixed3=runs/ens_mixed3",
+    "ens_mixed4=runs/ens_mixed4",
 )
 
 

@@ -104,6 +104,21 @@ def test_seeds_of_one_recipe_are_averaged_with_their_spread():
     assert "0.820 ± 0.028" in markdown and "| base | 1 (base_s0) |" in markdown
 
 
+def test_fold_9_alone_picks_the_recipe():
+    runs = [
+        (RunSpec("robust_s0", Path("a")), _numbers(0.80, 0.6)),
+        (RunSpec("base_s0", Path("c")), _numbers(0.70, 0.99)),  # best elsewhere, worse on fold 9
+    ]
+    rows = group_by_recipe(runs)
+    choice = ablation.fold9_choice(rows)
+    assert choice["recipe"] == "robust"
+    assert choice["fold9_mean_macro_auroc"] == pytest.approx(ablation.fold9_mean(rows[0]))
+    table = {"what": "w", "decides": ablation.DECIDES, "rows": rows, "runs": [], "skipped": []}
+    table["fold9_choice"] = choice
+    assert "Fold 9 picks `robust`" in render_markdown(table, "cmd")
+    assert ablation.fold9_choice([]) is None
+
+
 def test_each_weights_file_is_evaluated_once_and_a_stale_entry_is_not_used(tmp_path, tiny_weights):
     stem = tmp_path / "tiny"
     for suffix in (".safetensors", ".json"):

@@ -262,6 +262,27 @@ def row_values(numbers: dict) -> dict[str, float | None]:
     return values
 
 
+def fold9_mean(row: dict) -> float | None:
+    """A recipe's mean fold-9 macro AUROC over the four tasks (`mets select`'s criterion)."""
+    values = [row["columns"].get(f"fold9_{task}", {}).get("mean") for task in SERVING_TASKS]
+    known = [v for v in values if v is not None]
+    return float(np.mean(known)) if known else None
+
+
+def fold9_choice(rows: list[dict]) -> dict | None:
+    """The recipe fold 9 picks: the highest `fold9_mean` (the only column that decides)."""
+    scored = [(fold9_mean(row), row["recipe"]) for row in rows if fold9_mean(row) is not None]
+    if not scored:
+        return None
+    mean, recipe = max(scored)
+    return {
+        "recipe": recipe,
+        "fold9_mean_macro_auroc": mean,
+        "criterion": "highest mean fold-9 macro AUROC over superclass, subclass, form and rhythm "
+        "(mean over seeds where a recipe has several runs)",
+    }
+
+
 def group_by_recipe(evaluated: list[tuple[RunSpec, dict]]) -> list[dict]:
     """One row per recipe: runs, seeds and per column mean, sd (ddof 1; None below 2 seeds)."""
     recipes: dict[str, list[tuple[RunSpec, dict]]] = {}
@@ -307,11 +328,13 @@ def build_table(
         numbers = evaluate_run(spec, ptbxl, external, cache_dir, device, log, select_files, mitbih)
         evaluated.append((spec, numbers))
         runs.append({"run": spec.name, "recipe": spec.recipe, **numbers})
+    rows = group_by_recipe(evaluated)
     return {
         "what": "zero-shot macro AUROC through mets_core.rank with plain class names and the "
         "weights' served (fold-9) template, per recipe (mean and sd over seeds)",
         "decides": DECIDES,
-        "rows": group_by_recipe(evaluated),
+        "fold9_choice": fold9_choice(rows),
+        "rows": rows,
         "runs": runs,
         "skipped": skipped,
     }
@@ -348,7 +371,7 @@ def _cell(stat: dict | None) -> str:
 
 def render_markdown(table: dict, command: str) -> str:
     """The ablation table as markdown: one row per recipe, then notes and skipped runs."""
-    header = ["recipe", "seeds"]
+    header = ["recipe", "seeds", "F9 mean"]
     for _, columns in COLUMN_GROUPS:
         header += [label for _, label in columns]
     lines = [
@@ -363,11 +386,23 @@ def render_markdown(table: dict, command: str) -> str:
         "|" + "---|" * len(header),
     ]
     for row in table["rows"]:
-        cells = [row["recipe"], f"{row['n_seeds']} ({', '.join(row['runs'])})"]
+        mean = fold9_mean(row)
+        cells = [
+            row["recipe"],
+            f"{row['n_seeds']} ({', '.join(row['runs'])})",
+            "-" if mean is None else f"{mean:.3f}",
+        ]
         for _, columns in COLUMN_GROUPS:
             cells += [_cell(row["columns"].get(key)) for key, _ in columns]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "mean ± sample sd over seeds where a recipe has several runs.", ""]
+    choice = table.get("fold9_choice")
+    if choice:
+        lines += [
+            f"**Fold 9 picks `{choice['recipe']}`** (F9 mean "
+            f"{choice['fold9_mean_macro_auroc']:.3f}; {choice['criterion']}).",
+            "",
+        ]
     lines += [f"- lead subsets: {name}: {what}" for name, what in _lead_notes().items()]
     lines += [_run_note(run) for run in table["runs"]]
     if table["skipped"]:

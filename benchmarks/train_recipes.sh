@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Every run and ensemble of the issue-13 ablation table (results/ablation.md), one after another.
+#
+#   bash benchmarks/train_recipes.sh            # all of them (about 12-25 min per run on 2 cores)
+#   bash benchmarks/train_recipes.sh base_s1    # one of them
+#
+# Each run trains on PTB-XL folds 1-8 only, then `mets select --write` makes its fold-9 choices;
+# ensembles join finished runs (`mets ensemble`) and get their own fold-9 selection. Fold 9 picks
+# what ships (`python benchmarks/ablation.py --mitbih`, "Fold 9 picks" line); the shipped
+# weights/mets_resnet18 is base_s0. Outputs go to runs/ (git-ignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+METS=.venv/bin/mets
+COMMON=(--data ../shared/data/ptb-xl --epochs 34 --decay-epochs 14 --batch-size 64
+        --report-source generated --cache-dir runs/cache --device cpu)
+ROBUST=(--augment robust --phrasings 3 --non-ecg-fraction 0.05)
+
+select_run() { $METS select --weights "runs/$1/mets_resnet18" --out "runs/$1/select" --write; }
+train() {  # name, flags
+  local name=$1; shift
+  mkdir -p "runs/$name"
+  $METS train "${COMMON[@]}" --out "runs/$name/mets_resnet18" "$@"
+  select_run "$name"
+}
+ensemble() {  # name, member run names (base_s0 is the shipped weights)
+  local name=$1; shift
+  local members=()
+  for run in "$@"; do
+    if [ "$run" = base_s0 ]; then members+=(weights/mets_resnet18); else members+=("runs/$run/mets_resnet18"); fi
+  done
+  mkdir -p "runs/$name"
+  $METS ensemble --members "${members[@]}" --out "runs/$name/mets_resnet18"
+  select_run "$name"
+}
+declare -A RECIPES=(
+  [base_s1]="train base_s1 --seed 1"
+  [base_s2]="train base_s2 --seed 2"
+  [robust_s0]="train robust_s0 --seed 0 ${ROBUST[*]}"
+  [robust_s1]="train robust_s1 --seed 1 ${ROBUST[*]}"
+  [robust_s2]="train robust_s2 --seed 2 ${ROBUST[*]}"
+  [abl_augment_s0]="train abl_augment_s0 --seed 0 --augment robust"
+  [abl_phrasings_s0]="train abl_phrasings_s0 --seed 0 --phrasings 3"
+  [abl_nonecg_s0]="train abl_nonecg_s0 --seed 0 --non-ecg-fraction 0.05"
+  [ens_base2]="ensemble ens_base2 base_s0 base_s1"
+  [ens_base3]="ensemble ens_base3 base_s0 base_s1 base_s2"
+  [ens_mixed3]="ensemble ens_mixed3 base_s0 robust_s0 robust_s1"
+  [ens_mixed4]="ensemble ens_mixed4 base_s0 base_s1 robust_s0 robust_s1"
+)
+ORDER=(base_s1 base_s2 robust_s0 robust_s1 robust_s2 abl_augment_s0 abl_phrasings_s0
+       abl_nonecg_s0 ens_base2 ens_base3 ens_mixed3 ens_mixed4)
+for name in "${@:-${ORDER[@]}}"; do
+  [ -n "${RECIPES[$name]:-}" ] || { echo "unknown run $name; known: ${ORDER[*]}" >&2; exit 2; }
+  echo "== $name: ${RECIPES[$name]}"
+  ${RECIPES[$name]}
+done
