@@ -49,7 +49,7 @@ def _bank(stem: Path) -> ReferenceBank:
     config, _, info = read_weights(stem)
     block = info.reference_bank
     return read_reference_bank(
-        bank_path(info.path, block["file"]), block["sha256"], config.proj_dim
+        bank_path(info.path, block["file"]), block["sha256"], config.embedding_dim
     )
 
 
