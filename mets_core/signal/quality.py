@@ -51,12 +51,21 @@ class LeadQuality:
         return not set(self.flags) & set(UNUSABLE_FLAGS)
 
 
-def _longest_run(mask: npt.NDArray[np.bool_]) -> int:
-    if not mask.any():
-        return 0
-    padded = np.concatenate(([0], mask.astype(np.int8), [0]))
-    edges = np.flatnonzero(np.diff(padded))
-    return int((edges[1::2] - edges[::2]).max())
+def _held_at_extreme_samples(signal: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
+    """Per lead of (L, T), the longest run of samples held at the lead's maximum or minimum
+    (within 1e-6 + 1e-4 x its range), for all leads at once."""
+    top = signal.max(axis=-1, keepdims=True)
+    bottom = signal.min(axis=-1, keepdims=True)
+    # float64 arithmetic, then float32: exactly what comparing with a Python float does
+    tolerance = (1e-6 + 1e-4 * (top - bottom).astype(np.float64)).astype(signal.dtype)
+    held = np.concatenate([np.abs(signal - top) <= tolerance, np.abs(signal - bottom) <= tolerance])
+    padded = np.zeros((held.shape[0], held.shape[1] + 2), dtype=np.int8)  # (2L, T + 2)
+    padded[:, 1:-1] = held
+    change = np.diff(padded, axis=-1)
+    rows, starts = np.nonzero(change == 1)  # row-major: each row's starts and stops pair up
+    longest = np.zeros(held.shape[0], dtype=np.int64)
+    np.maximum.at(longest, rows, np.nonzero(change == -1)[1] - starts)
+    return np.maximum(longest[: len(signal)], longest[len(signal) :])
 
 
 def noise_ratios(signal: npt.NDArray[np.float32], fs_hz: float) -> npt.NDArray[np.float64]:
@@ -81,22 +90,21 @@ def noise_ratios(signal: npt.NDArray[np.float32], fs_hz: float) -> npt.NDArray[n
 
 
 def _signal_flags(
-    x: npt.NDArray[np.float32],
     fs_hz: float,
     noise_ratio: float | None,
     low_high: npt.NDArray[np.floating],
+    held_samples: int,
 ) -> list[tuple[str, str]]:
-    """Flags of one lead; `noise_ratio` from `noise_ratios` (None: the rate is too low to tell),
-    `low_high` its 0.5th and 99.5th percentiles (computed for all leads at once)."""
+    """Flags of one lead from its measures (each computed for all leads at once): `noise_ratio`
+    from `noise_ratios` (None: the rate is too low to tell), `low_high` its 0.5th and 99.5th
+    percentiles, `held_samples` its longest run at its maximum or minimum."""
     low, high = low_high
     if high - low < FLAT_RANGE_MV:
         return [("flat", f"amplitude range {high - low:.3f} mV < {FLAT_RANGE_MV} mV")]
     flags = []
     run_needed = max(3, int(round(SATURATION_RUN_S * fs_hz)))
-    tolerance = 1e-6 + 1e-4 * float(np.ptp(x))
-    runs = [_longest_run(np.abs(x - edge) <= tolerance) for edge in (x.max(), x.min())]
-    if max(runs) >= run_needed:
-        run_ms = max(runs) * 1000.0 / fs_hz
+    if held_samples >= run_needed:
+        run_ms = held_samples * 1000.0 / fs_hz
         flags.append(("saturated", f"held at its extreme for {run_ms:.0f} ms (clipped)"))
     if noise_ratio is not None and noise_ratio > NOISY_RATIO:
         text = f"{noise_ratio:.0%} of its power above {NOISE_FROM_HZ:.0f} Hz (> {NOISY_RATIO:.0%})"
@@ -130,6 +138,7 @@ def assess_leads(
     if record.fs_hz > 2 * NOISE_FROM_HZ + 10:  # enough bandwidth to see noise above the ECG's
         noise = dict(zip(record.lead_names, noise_ratios(record.signal, record.fs_hz), strict=True))
     percentiles = np.percentile(record.signal, [0.5, 99.5], axis=-1).T  # (L, 2)
+    held = _held_at_extreme_samples(record.signal)  # (L,)
     result = []
     for name in names:
         if name not in record.lead_names:
@@ -137,7 +146,7 @@ def assess_leads(
             continue
         ratio = None if noise is None else float(noise[name])
         row = record.lead_names.index(name)
-        found = _signal_flags(record.signal[row], record.fs_hz, ratio, percentiles[row])
+        found = _signal_flags(record.fs_hz, ratio, percentiles[row], int(held[row]))
         if name in record.derived_leads:
             found.insert(0, ("derived", "computed from other leads, not recorded"))
         result.append(LeadQuality(name, tuple(f for f, _ in found), tuple(d for _, d in found)))

@@ -24,18 +24,25 @@ def read_head(path: Path) -> bytes:
         return handle.read(HEAD_BYTES)
 
 
+# Control characters other than tab, CR, LF and form feed. In UTF-8 and Latin-1 a character
+# below 32 is exactly one byte below 32, so they are counted on the bytes (in C, not per char).
+_CONTROL_BYTES = bytes(b for b in range(32) if chr(b) not in "\t\r\n\f")
+
+
 def looks_like_text(head: bytes) -> bool:
     """True when the bytes decode as UTF-8 or Latin-1 text with almost no control characters."""
     if b"\x00" in head:
         return False
+    decoded = head
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as error:
         if error.start < len(head) - 4:  # a multi-byte character cut at the end is fine
             text = head.decode("latin-1")
         else:
-            text = head[: error.start].decode("utf-8")
-    control = sum(1 for char in text if ord(char) < 32 and char not in "\t\r\n\f")
+            decoded = head[: error.start]
+            text = decoded.decode("utf-8")
+    control = len(decoded) - len(decoded.translate(None, _CONTROL_BYTES))
     return control <= max(1, len(text) // 100)
 
 
