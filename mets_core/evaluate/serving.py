@@ -6,11 +6,13 @@ Everything here goes through `mets_core.rank` with the plain class names a user 
 
 1. Fold 9 (selection): every template offered by the shipped prompt sets is tried with the plain
    names; the one with the best mean macro AUROC over superclass, subclass, form and rhythm
-   becomes `config.zero_shot_template`. With it, one softmax temperature is fitted (negative log
-   likelihood of the reference class, single-label superclass and rhythm records).
+   becomes `config.zero_shot_template`. With it, the softmax temperature rule is fitted and
+   chosen by cross-validation within fold 9 (`evaluate.calibration.choose_calibration`; a
+   temperature that may depend on the number of candidates), single-label records.
 2. Fold 10 (report only): per task, the per-record predictions table of the app's Explore page
    (`explore.predict_rows`), its macro AUROC from cosines (`metrics.bootstrap_macro_auroc`), and
-   the top answer's calibration before and after.
+   the top answer's calibration before and after, with its sampling noise and whether the
+   issue-12 target (ECE <= 0.05, superclass and rhythm) is met.
 
 `mets select --weights W --write` stores the choices in W's sidecar and writes
 `results/serving.json` plus the predictions tables; `tests/test_serving.py` pins that the
@@ -41,6 +43,17 @@ from mets_core.data.ptbxl import (
 )
 from mets_core.data.ptbxl_labels import TASK_CLASSES, load_scp_statements
 from mets_core.errors import DataError, METSError
+from mets_core.evaluate.calibration import (
+    TARGET_TASKS,
+    build_problems,
+    choose_calibration,
+    ece_interval,
+    fit_temperature,
+    pairs,
+    softmax,
+    target_verdict,
+    top1_calibration,
+)
 from mets_core.evaluate.explore import (
     cosine_matrix,
     predict_rows,
@@ -58,8 +71,6 @@ from mets_core.zeroshot.vocabulary import CONTROL_WORDS, phrase_similarities, re
 
 SERVING_TASKS = ("superclass", "subclass", "form", "rhythm")
 CALIBRATION_TASKS = SERVING_TASKS  # the candidate lists the temperature is fitted on (pooled)
-TEMPERATURE_GRID = np.geomspace(0.002, 2.0, 601)  # searched for the lowest fold-9 NLL
-CALIBRATION_BINS = 10  # equal-width confidence bins for the expected calibration error
 SELECTION_SPLIT = "val"  # fold 9
 REPORT_SPLIT = "test"  # fold 10
 
@@ -122,52 +133,6 @@ def single_label(labels: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.bool_], 
     return mask, labels[mask].argmax(axis=1)
 
 
-def softmax(cosines: np.ndarray, temperature: float) -> np.ndarray:
-    """(N, C) cosines -> (N, C) softmax(cosines / temperature) along the classes."""
-    z = cosines / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def fit_temperature(problems: list[tuple[np.ndarray, np.ndarray]]) -> float:
-    """The grid temperature with the lowest mean negative log likelihood of the true class.
-
-    Args:
-        problems: (cosines (N, C), true class index (N,)) per candidate list, pooled.
-    """
-    best, best_nll = float(TEMPERATURE_GRID[0]), np.inf
-    for temperature in TEMPERATURE_GRID:
-        nll = np.concatenate(
-            [-np.log(softmax(c, temperature)[np.arange(len(t)), t] + 1e-12) for c, t in problems]
-        ).mean()
-        if nll < best_nll:
-            best, best_nll = float(temperature), nll
-    return best
-
-
-def top1_calibration(probabilities: np.ndarray, truth: np.ndarray) -> dict:
-    """Accuracy of the top answer, its mean shown probability, and the expected calibration error.
-
-    Args:
-        probabilities: (N, C) softmax over the candidates. truth: (N,) true class index.
-    """
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == truth
-    bins = np.minimum((confidence * CALIBRATION_BINS).astype(int), CALIBRATION_BINS - 1)
-    ece = sum(
-        abs(correct[bins == b].mean() - confidence[bins == b].mean()) * (bins == b).mean()
-        for b in range(CALIBRATION_BINS)
-        if (bins == b).any()
-    )
-    return {
-        "n_records": int(len(truth)),
-        "top1_accuracy": float(correct.mean()),
-        "mean_top1_probability": float(confidence.mean()),
-        "expected_calibration_error": float(ece),
-    }
-
-
 def choose(model: LoadedModel, root: Path, rows: list[PTBXLRow]) -> dict:
     """Fold 9: the served template (best mean macro AUROC) and the fitted temperature."""
     templates = candidate_templates()
@@ -181,22 +146,39 @@ def choose(model: LoadedModel, root: Path, rows: list[PTBXLRow]) -> dict:
         known = [v for v in per_task.values() if v is not None]  # None: no positive/negative
         table[template] = per_task | {"mean": float(np.mean(known)) if known else 0.0}
     chosen = max(templates, key=lambda t: table[t]["mean"])
-    problems = []
-    for task in CALIBRATION_TASKS:
-        mask, truth = single_label(label_matrix(rows, task))
-        problems.append((cosines[chosen][task][mask], truth))
-    temperature = fit_temperature(problems)
+    problems = build_problems(calibration_lists(rows, cosines[chosen]), seed=0)
     return {
         "zero_shot_template": chosen,
-        "probability_temperature": temperature,
+        "probability_temperature": fit_temperature(pairs(problems, full_only=True)),
+        "probability_calibration": choose_calibration(problems),
         "split": SELECTION_SPLIT,
         "n_records": len(rows),
         "criterion": f"mean fold-9 macro AUROC over {', '.join(SERVING_TASKS)} through "
         "mets_core.rank with the plain class names",
-        "temperature_criterion": "lowest fold-9 negative log likelihood of the reference class, "
-        f"single-label {' and '.join(CALIBRATION_TASKS)} records, their plain class names",
+        "temperature_criterion": "probability_temperature: lowest fold-9 negative log likelihood "
+        f"of the reference class, single-label {' and '.join(CALIBRATION_TASKS)} records, their "
+        "plain class names (served by sidecars without probability_calibration); "
+        "probability_calibration: the temperature rule rank serves, T(K) = intercept + "
+        "slope_per_log_k * ln K for K candidates, chosen among "
+        "evaluate.calibration.TEMPERATURE_RULES by fold-9 cross-validation (its decision)",
         "fold9_macro_auroc": table,
     }
+
+
+def calibration_lists(
+    rows: list[PTBXLRow], cosines: dict[str, npt.NDArray[np.float32]]
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """{task: (cosines (N, C), reference index (N,), ecg_id (N,))} of the single-label records.
+
+    Args:
+        cosines: {task: (len(rows), C)} from `split_cosines` for one template.
+    """
+    ids = np.array([row.ecg_id for row in rows])
+    out = {}
+    for task in CALIBRATION_TASKS:
+        mask, truth = single_label(label_matrix(rows, task))
+        out[task] = (cosines[task][mask], truth, ids[mask])
+    return out
 
 
 def choose_vocabulary(model: LoadedModel, index: PTBXLIndex) -> dict:
@@ -258,12 +240,18 @@ def report(
         result = {"macro_auroc": protocol_b(task_rows, cosines, task, n_bootstrap, seed)}
         if task in CALIBRATION_TASKS:
             mask, truth = single_label(labels)
+            served = probability_matrix(table, codes)[mask]
             result["calibration"] = {
-                "served": top1_calibration(probability_matrix(table, codes)[mask], truth),
+                "served": top1_calibration(served, truth),
                 "training_temperature": top1_calibration(
                     softmax(cosines[mask], model.temperature), truth
                 ),
             }
+            if n_bootstrap and task in TARGET_TASKS:
+                noise = ece_interval(served, truth, n_bootstrap, seed)
+                ece = result["calibration"]["served"]["expected_calibration_error"]
+                target = target_verdict(ece, noise["perfect_calibration_ece"]["p95"])
+                result["calibration"] |= {"served_noise": noise, "target": target}
         numbers[task], tables[task] = result, table
     return numbers, tables
 
@@ -329,7 +317,7 @@ def _print_summary(selection: dict, numbers: dict) -> None:
     vocabulary = selection["vocabulary"]
     print(
         f"served template (fold 9): {selection['zero_shot_template']!r}; "
-        f"probability temperature {selection['probability_temperature']:.4f}; known-words "
+        f"probability calibration {_describe_rule(selection)}; known-words "
         f"threshold {vocabulary['threshold']:.3f} ({len(vocabulary['phrases'])} training phrases; "
         f"fold-9 phrases known {vocabulary['fold9_phrases_known']:.0%}, control words known "
         f"{vocabulary['control_words_known']:.0%})"
@@ -348,6 +336,19 @@ def _print_summary(selection: dict, numbers: dict) -> None:
                 f"{after['expected_calibration_error']:.3f}"
             )
         print(line)
+        if calibration and "target" in calibration:
+            ci = calibration["served_noise"]["ci95"]
+            print(f"  ECE 95 % interval [{ci[0]:.3f}, {ci[1]:.3f}]; target {calibration['target']}")
+
+
+def _describe_rule(selection: dict) -> str:
+    rule = selection.get("probability_calibration")
+    if not rule:
+        return f"temperature {selection['probability_temperature']:.4f}"
+    return (
+        f"T(K) = {rule['intercept']:.4f} {rule['slope_per_log_k']:+.4f} ln K "
+        f"({rule['fitted_by']}, chosen by cross-validation within fold 9)"
+    )
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from mets_core.zeroshot.abstain import (
     failed_check,
     measure_input,
 )
+from mets_core.zeroshot.calibration import serving_temperature
 from mets_core.zeroshot.reference import Neighbour, nearest_references, reference_percentiles
 from mets_core.zeroshot.vocabulary import nearest_training_phrases, unknown_words_warning
 
@@ -245,7 +246,8 @@ def rank(
     template = template if template is not None else model.config.zero_shot_template
     prepared = preprocess_for_model(record, model.config.preprocess)
     label_emb = build_label_embeddings(model, labels, [template], center=center)
-    scale = 1.0 / model.probability_temperature
+    temperature = serving_temperature(model, len(labels))  # fold-9 fit (zeroshot.calibration)
+    scale = 1.0 / temperature
     ecg_emb = encode_ecg(model, prepared.windows)
     cosines, probabilities = score_labels(ecg_emb, label_emb, scale)
     bank = model.reference
@@ -277,7 +279,7 @@ def rank(
         notes,
         describe_device(model.device),
         time.perf_counter() - start,
-        model.probability_temperature,
+        temperature,
         model.weights,
         _uniformity_warning(cosines),
         model.calibrated,
