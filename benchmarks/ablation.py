@@ -2,10 +2,10 @@
 
     .venv/bin/python benchmarks/ablation.py --out results/ablation.json
 
-With no --run, every run and ensemble of benchmarks/train_recipes.sh is listed (the shipped
-weights as base_s0); runs whose weights or fold-9 selection do not exist yet are skipped with a
-note, so the command can be rerun as runs finish: each weights file is evaluated once (cached in
-results/ablation_cache/ by its SHA-256). Writes OUT (JSON) and OUT with .md (markdown table).
+With no --run, every run and ensemble of benchmarks/train_recipes.sh is listed; runs whose
+weights or fold-9 selection do not exist yet are skipped with a note, so the command can be
+rerun as runs finish: each weights file is evaluated once (cached in results/ablation_cache/ by
+its SHA-256). Writes OUT (JSON) and OUT with .md (markdown table).
 Fold 9 decides; fold 10, cinc-external and the lead subsets are reported only.
 """
 
@@ -22,7 +22,7 @@ from mets_core.errors import METSError
 from mets_core.evaluate.ablation import build_table, parse_run, render_markdown
 
 DEFAULT_RUNS = (
-    "base_s0=weights/mets_resnet18",
+    "base_s0=runs/base_s0",
     "base_s1=runs/base_s1",
     "base_s2=runs/base_s2",
     "robust_s0=runs/robust_s0",

@@ -6,8 +6,10 @@
 #
 # Each run trains on PTB-XL folds 1-8 only, then `mets select --write` makes its fold-9 choices;
 # ensembles join finished runs (`mets ensemble`) and get their own fold-9 selection. Fold 9 picks
-# what ships (`python benchmarks/ablation.py --mitbih`, "Fold 9 picks" line); the shipped
-# weights/mets_resnet18 is base_s0. Outputs go to runs/ (git-ignored).
+# what ships (`python benchmarks/ablation.py`, "Fold 9 picks" line; then
+# `bash benchmarks/ship_weights.sh runs/NAME`). Outputs go to runs/ (git-ignored).
+# base_s0 was trained in two steps (20 epochs, then resumed to 34 with the same schedule; see
+# weights/README.md); one `train base_s0` call gives the same schedule.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 METS=.venv/bin/mets
@@ -22,17 +24,16 @@ train() {  # name, flags
   $METS train "${COMMON[@]}" --out "runs/$name/mets_resnet18" "$@"
   select_run "$name"
 }
-ensemble() {  # name, member run names (base_s0 is the shipped weights)
+ensemble() {  # name, member run names
   local name=$1; shift
   local members=()
-  for run in "$@"; do
-    if [ "$run" = base_s0 ]; then members+=(weights/mets_resnet18); else members+=("runs/$run/mets_resnet18"); fi
-  done
+  for run in "$@"; do members+=("runs/$run/mets_resnet18"); done
   mkdir -p "runs/$name"
   $METS ensemble --members "${members[@]}" --out "runs/$name/mets_resnet18"
   select_run "$name"
 }
 declare -A RECIPES=(
+  [base_s0]="train base_s0 --seed 0"
   [base_s1]="train base_s1 --seed 1"
   [base_s2]="train base_s2 --seed 2"
   [robust_s0]="train robust_s0 --seed 0 ${ROBUST[*]}"
@@ -46,7 +47,7 @@ declare -A RECIPES=(
   [ens_mixed3]="ensemble ens_mixed3 base_s0 robust_s0 robust_s1"
   [ens_mixed4]="ensemble ens_mixed4 base_s0 base_s1 robust_s0 robust_s1"
 )
-ORDER=(base_s1 base_s2 robust_s0 robust_s1 robust_s2 abl_augment_s0 abl_phrasings_s0
+ORDER=(base_s0 base_s1 base_s2 robust_s0 robust_s1 robust_s2 abl_augment_s0 abl_phrasings_s0
        abl_nonecg_s0 ens_base2 ens_base3 ens_mixed3 ens_mixed4)
 for name in "${@:-${ORDER[@]}}"; do
   [ -n "${RECIPES[$name]:-}" ] || { echo "unknown run $name; known: ${ORDER[*]}" >&2; exit 2; }
