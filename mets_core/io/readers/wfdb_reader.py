@@ -5,16 +5,25 @@ here. Before reading, the signal files named in the header are checked to exist 
 size the header implies, so a mismatched pair gets a clear message instead of wfdb's
 "Samples were not loaded correctly".
 
-wfdb's header parser costs more than reading a 10-s record's samples, so the common case parses
-the header once: `rdrecord` reads header and samples, and the same checks then run on the header
-it returns. Anything unusual (a CinC `.mat` signal file, a header or signal file wfdb refuses)
-takes the careful path: header first, files checked, then the samples.
+wfdb's header parser (pandas look-ups per field) costs more than reading a 10-s record's samples,
+so reading takes the cheapest path that gives the same numbers:
+
+1. the plainest and most common layout (PTB-XL's: one format-16 `.dat` for all signals, every
+   signal line with all nine fields, gain, baseline and unit written out, no comments, the
+   file exactly the size the header implies) is parsed here and its samples converted exactly
+   as wfdb converts them (tests/test_wfdb_fast_path.py compares the two);
+2. otherwise `rdrecord` reads header and samples (one header parse), and the signal-file checks
+   then run on the header it returns;
+3. anything unusual (a CinC `.mat` signal file, a header or signal file wfdb refuses) takes the
+   careful path: header first, files checked, then the samples.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -150,6 +159,70 @@ def _names_mat_file(header_path: Path) -> bool:
     )
 
 
+# name nsig fs length (names as wfdb allows them: letters, digits, "_" and "-")
+_PLAIN_RECORD_LINE = re.compile(r"([-\w]+) +(\d+) +(\d+(?:\.\d*)?) +(\d+)")
+_PLAIN_FILE_NAME = re.compile(r"[-\w]+(?:\.\w+)?")
+_PLAIN_GAIN = re.compile(r"(\d+(?:\.\d*)?)\((-?\d+)\)/(\S+)")  # gain(baseline)/units
+_FORMAT_16_NAN = -32768  # wfdb's "no sample" value for format 16
+
+
+@dataclass(frozen=True)
+class _PlainHeader:
+    """The header fields `read_wfdb` uses, as wfdb would parse them (same names)."""
+
+    fs: float
+    n_sig: int
+    sig_name: list[str]
+    units: list[str]
+    fmt: list[str]
+    comments: tuple[str, ...] = ()
+
+
+def _read_plain_format_16(header_path: Path) -> tuple[_PlainHeader, np.ndarray] | None:
+    """Header and (L, T) float64 physical samples of a plain format-16 record, or None.
+
+    Physical values are computed as wfdb's `dac` does: (digital - baseline) / gain in float64,
+    NaN where the digital value is -32768.
+    """
+    try:
+        lines = header_path.read_text(encoding="ascii").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    record = _PLAIN_RECORD_LINE.fullmatch(lines[0].strip()) if lines else None
+    if record is None or any(line.lstrip().startswith("#") for line in lines):
+        return None
+    n_sig, fs, length = int(record[2]), float(record[3]), int(record[4])
+    fields = [line.split() for line in lines[1:] if line.strip()]
+    if n_sig < 1 or length < 1 or len(fields) != n_sig or any(len(f) != 9 for f in fields):
+        return None
+    gains = [_PLAIN_GAIN.fullmatch(f[2]) for f in fields]
+    files = {f[0] for f in fields}
+    if any(g is None for g in gains) or len(files) != 1 or any(f[1] != "16" for f in fields):
+        return None
+    if not _PLAIN_FILE_NAME.fullmatch(next(iter(files))):
+        return None
+    if any(not re.fullmatch(r"-?\d+", x) for f in fields for x in f[3:8]):
+        return None
+    signal_path = header_path.parent / Path(files.pop()).name
+    if not signal_path.is_file() or signal_path.stat().st_size != 2 * n_sig * length:
+        return None
+    digital = np.fromfile(signal_path, dtype="<i2").reshape(length, n_sig)  # (T, L)
+    baseline = np.asarray([int(g[2]) for g in gains], dtype=np.int64)
+    gain = np.asarray([float(g[1]) for g in gains], dtype=np.float64)
+    if np.any(gain == 0):
+        return None  # wfdb substitutes a default gain: let it
+    physical = (digital.astype(np.float64) - baseline) / gain
+    physical[digital == _FORMAT_16_NAN] = np.nan
+    header = _PlainHeader(
+        fs=fs,
+        n_sig=n_sig,
+        sig_name=[f[8] for f in fields],
+        units=[g[3] for g in gains],
+        fmt=["16"] * n_sig,
+    )
+    return header, physical.T  # (T, L) -> (L, T), the one transpose
+
+
 def _read_in_one_pass(header_path: Path) -> tuple[wfdb.Record, np.ndarray] | None:
     """Header and (L, T) float64 physical samples from one `rdrecord` (one header parse), with
     the signal files checked against that header; None to take the careful path instead."""
@@ -199,11 +272,8 @@ def read_wfdb(path: Path, fs_hz: float | None) -> RawRecording:
         raise ECGInputError(
             f"The WFDB signal file {path.name} needs its header {header_path.name}; upload both."
         )
-    one_pass = _read_in_one_pass(header_path)
-    if one_pass is not None:
-        (header, signal), notes = one_pass, []
-    else:
-        header, signal, notes = _read_carefully(header_path)
+    read = _read_plain_format_16(header_path) or _read_in_one_pass(header_path)
+    header, signal, notes = (*read, []) if read else _read_carefully(header_path)
     notes += ignored_rate_notes(header.fs, fs_hz)
     info = {"format": f"WFDB (signal format {', '.join(dict.fromkeys(header.fmt))})"}
     if header.comments:
