@@ -345,10 +345,12 @@ def _describe_rule(selection: dict) -> str:
     rule = selection.get("probability_calibration")
     if not rule:
         return f"temperature {selection['probability_temperature']:.4f}"
-    return (
-        f"T(K) = {rule['intercept']:.4f} {rule['slope_per_log_k']:+.4f} ln K "
-        f"({rule['fitted_by']}, chosen by cross-validation within fold 9)"
+    shape = (
+        f"T(K) = {rule['intercept']:.4f} {rule['slope_per_log_k']:+.4f} ln K for K candidates"
+        if rule["slope_per_log_k"]
+        else f"one temperature {rule['intercept']:.4f} for every list"
     )
+    return f"{shape} ({rule['fitted_by']}, chosen by cross-validation within fold 9)"
 
 
 if __name__ == "__main__":
