@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
 import mets_core
 from mets_core.evaluate import calibration as cal
 from mets_core.evaluate import serving
+from mets_core.model.checkpoint import write_selection
 from mets_core.zeroshot.calibration import (
     TEMPERATURE_LIMITS,
     ListSizeTemperature,
@@ -185,3 +188,23 @@ def test_target_verdict_separates_met_noise_and_miss() -> None:
     assert cal.target_verdict(0.04, 0.09).startswith("met")
     assert cal.target_verdict(0.07, 0.09).startswith("within sampling noise")
     assert cal.target_verdict(0.12, 0.09).startswith("not met")
+
+
+def test_sidecar_with_a_list_size_rule_round_trips_and_serves_it(
+    tiny_weights, tmp_path, ecg_12_lead
+) -> None:
+    """`mets select --write` stores the rule; a reload serves T(K) per list length, and the
+    single temperature stays in the sidecar for code that predates the rule."""
+    stem = tmp_path / "tiny"
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(tiny_weights.with_suffix(suffix), stem.with_suffix(suffix))
+    rule = ListSizeTemperature(0.15, -0.02)
+    selection = {"zero_shot_template": "{}", "probability_temperature": 0.11,
+                 "probability_calibration": rule.to_dict() | {"fitted_by": "test"}}  # fmt: skip
+    write_selection(stem, "{}", selection)
+    model = mets_core.load_model(stem, device="cpu")
+    assert list_size_rule(model) == rule and model.probability_temperature == 0.11
+    for k in (2, 4):
+        ranking = mets_core.rank(model, ecg_12_lead, CANDIDATES[:k])
+        assert ranking.temperature == pytest.approx(rule.temperature(k))
+        assert ranking.calibrated
