@@ -47,6 +47,7 @@ from mets_core.index.pipeline import prepare
 from mets_core.index.sources import find_records
 from mets_core.record import ECGRecord
 from mets_core.signal import preprocess as preprocess_module
+from mets_core.signal.calibration import with_calibration_pulses
 from mets_core.signal.clean import clean_ecg, resample_ecg
 from mets_core.signal.preprocess import preprocess_for_model
 
@@ -84,11 +85,13 @@ def interleaved(contenders: dict[str, Callable[[], object]], rounds: int) -> dic
 
 
 def test_records(data: Path) -> dict[int, ECGRecord]:
-    """10-s 12-lead PTB-XL record 1 at 100 and 500 Hz (files), and at 1000 Hz (upsampled 500)."""
+    """10-s 12-lead PTB-XL record 1 at 100 and 500 Hz (files), and at 1000 Hz (upsampled 500),
+    each as `load_record` returns it (carrying its calibration-pulse search)."""
     low = mets_core.load_record(data / "records100" / "00000" / "00001_lr.hea")
     high = mets_core.load_record(data / "records500" / "00000" / "00001_hr.hea")
     upsampled = resample_ecg(high.signal, fs_in_hz=500.0, fs_out_hz=1000.0)
-    return {100: low, 500: high, 1000: ECGRecord(upsampled, 1000.0, high.lead_names)}
+    made = with_calibration_pulses(ECGRecord(upsampled, 1000.0, high.lead_names))
+    return {100: low, 500: high, 1000: made}
 
 
 def preprocessing_and_rank(model, records: dict[int, ECGRecord], rounds: int) -> dict:
