@@ -1,7 +1,8 @@
 """Speed of the zero-shot path (issue 3 targets): model load, and ranking one 10-s 12-lead ECG
 against 20 candidates whose text is cached.
 
-Usage: python benchmarks/bench_rank.py [--weights STEM] [--repeats 30] [--out FILE.json]
+Usage: python benchmarks/bench_rank.py [--weights STEM] [--repeats 30] [--threads 1]
+           [--out FILE.json]
 Prints a table and writes JSON. The encoder forward alone is the in-run baseline; the other rows
 are also given as a ratio to it, since absolute times on a shared machine are noisy.
 """
@@ -40,8 +41,14 @@ def main() -> None:
     parser.add_argument("--weights", default=None)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--out", default=str(ROOT / "results" / "bench_rank.json"))
+    # One torch thread by default, as in bench_preprocess.py: on this 2-core machine shared with
+    # a training run, torch's 2 threads spin against it (a forward took ~740 ms instead of ~10).
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (0: torch's default)")
     args = parser.parse_args()
     import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     import mets_core
     from mets_core.signal.preprocess import preprocess_for_model
