@@ -138,8 +138,10 @@ def probability_meaning(ranking: Ranking) -> str:
         return (
             f"Probability = softmax(cosine / {ranking.temperature:.3f}) {among}, with the "
             "temperature fitted on PTB-XL fold 9 so that, for the PTB-XL class lists, the top "
-            "answer's probability matches how often it is right. It answers 'which of these, if "
-            "one of them is right', not 'how likely is this disease'."
+            "answer's probability comes close to how often it is right; on held-out records it "
+            "is close for the superclass list but understates the rhythm list (model card). It "
+            "answers 'which of these, if one of them is right', not 'how likely "
+            "is this disease'."
         )
     return (
         f"Relative score = softmax(cosine / {ranking.temperature:.3f}) {among}, at the training "
