@@ -25,7 +25,8 @@ def constant_leads(
     signal: npt.NDArray[np.floating], names: list[str] | tuple[str, ...]
 ) -> list[str]:
     """Names of the rows of `signal` (L, T) in mV that hold a constant value (see above)."""
-    return [name for name, row in zip(names, signal, strict=True) if np.ptp(row) < CONSTANT_PTP_MV]
+    ranges = np.ptp(signal, axis=-1)  # (L,), all rows at once
+    return [name for name, span in zip(names, ranges, strict=True) if span < CONSTANT_PTP_MV]
 
 
 def constant_leads_note(names: list[str]) -> Note | None:
