@@ -139,7 +139,7 @@ def probability_meaning(ranking: Ranking) -> str:
             f"Probability = softmax(cosine / {ranking.temperature:.3f}) {among}, with the "
             "temperature fitted on PTB-XL fold 9 so that, for the PTB-XL class lists, the top "
             "answer's probability comes close to how often it is right; on held-out records it "
-            "is close for the superclass list but understates the rhythm list (model card). It "
+            "still differs from the hit rate by up to about 10 points (model card). It "
             "answers 'which of these, if one of them is right', not 'how likely "
             "is this disease'."
         )
