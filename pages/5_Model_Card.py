@@ -32,15 +32,24 @@ provenance = info.provenance or {}
 if provenance:
     st.markdown("**How these weights were trained** (weights sidecar)")
     st.dataframe(model_card.training_summary(provenance), hide_index=True, key="card_training")
-    history = model_card.training_history(provenance)
-    if not history.empty:
-        st.plotly_chart(
-            plot_training_history(history, model_card.kept_epoch(history)), key="card_history"
-        )
+    runs = model_card.ensemble_runs(provenance)
+    if not runs.empty:
+        st.markdown(f"**An ensemble of {len(runs)} runs trained apart** (cosines averaged)")
+        st.dataframe(runs, hide_index=True, key="card_ensemble_runs")
+    histories = model_card.run_histories(provenance)
+    tabs = st.tabs(list(histories)) if len(histories) > 1 else [st.container()] * len(histories)
+    for i, (tab, history) in enumerate(zip(tabs, histories.values(), strict=True)):
+        with tab:
+            st.plotly_chart(
+                plot_training_history(history, model_card.kept_epoch(history)),
+                key=f"card_history_{i}",
+            )
     with st.expander("Full provenance (command, configuration, per-epoch values)"):
-        st.table(ui.key_value_table({k: v for k, v in provenance.items() if k != "history"}))
-        if not history.empty:
-            st.dataframe(history, hide_index=True, key="card_history_table")
+        hidden = ("history", "ensemble_of")
+        st.table(ui.key_value_table({k: v for k, v in provenance.items() if k not in hidden}))
+        for i, (name, history) in enumerate(histories.items()):
+            st.caption(name)
+            st.dataframe(history, hide_index=True, key=f"card_history_table_{i}")
 
 config = model.config
 st.subheader("Architecture")

@@ -52,6 +52,27 @@ def test_history_plot_has_both_losses_the_auroc_and_the_kept_epoch() -> None:
     assert any(shape.x0 == 2 for shape in figure.layout.shapes)
 
 
+def test_an_ensemble_shows_each_runs_history_and_what_it_joins() -> None:
+    single = {"history": HISTORY, "seed": 0}
+    assert list(model_card.run_histories(single)) == ["these weights"]
+    assert model_card.ensemble_runs(single).empty
+    ensemble = {
+        "seed": [0, 1],
+        "ensemble_of": [
+            {"weights": "runs/base_s0/mets_resnet18", "seed": 0, "sha256": "ab" * 32,
+             "command": "mets train --seed 0", "history": HISTORY},
+            {"weights": "runs/base_s1/mets_resnet18", "seed": 1, "sha256": "cd" * 32,
+             "command": "mets train --seed 1", "history": []},
+        ],
+    }  # fmt: skip
+    histories = model_card.run_histories(ensemble)
+    assert list(histories) == ["base_s0"]  # a run without a history is left out, not an error
+    assert model_card.kept_epoch(histories["base_s0"]) == 2
+    runs = model_card.ensemble_runs(ensemble)
+    assert list(runs["run"]) == ["base_s0", "base_s1"] and list(runs["seed"]) == [0, 1]
+    assert runs["SHA-256"].str.len().max() == 12
+
+
 @pytest.mark.skipif(not (RESULTS / "serving.json").is_file(), reason="no results/serving.json")
 def test_tables_carry_the_numbers_of_the_results_files() -> None:
     serving = model_card.read_result(RESULTS / "serving.json")

@@ -62,6 +62,45 @@ def training_history(provenance: Mapping[str, object]) -> pd.DataFrame:
     return table.apply(pd.to_numeric, errors="coerce").sort_values("epoch", ignore_index=True)
 
 
+def run_histories(provenance: Mapping[str, object]) -> dict[str, pd.DataFrame]:
+    """Training histories by run: the weights' own, or each run of an ensemble (`mets ensemble`
+    records its runs under ``ensemble_of``), named by the run's folder; runs without one are left
+    out."""
+    members = provenance.get("ensemble_of")
+    if not isinstance(members, list):
+        history = training_history(provenance)
+        return {} if history.empty else {"these weights": history}
+    histories = {}
+    for i, member in enumerate(members):
+        if not isinstance(member, Mapping):
+            continue
+        name = Path(str(member.get("weights") or f"run {i + 1}")).parent.name or f"run {i + 1}"
+        history = training_history(member)
+        if not history.empty:
+            histories[name] = history
+    return histories
+
+
+def ensemble_runs(provenance: Mapping[str, object]) -> pd.DataFrame:
+    """The runs an ensemble joins (run, seed, fold-9 mean AUROC, SHA-256, command); empty for
+    weights that are one trained run."""
+    members = provenance.get("ensemble_of")
+    if not isinstance(members, list):
+        return pd.DataFrame()
+    rows = [
+        {
+            "run": Path(str(m.get("weights", ""))).parent.name,
+            "seed": m.get("seed"),
+            "fold-9 mean macro AUROC": m.get("fold9_mean_macro_auroc"),
+            "SHA-256": str(m.get("sha256", ""))[:12],
+            "command": m.get("command"),
+        }
+        for m in members
+        if isinstance(m, Mapping)
+    ]
+    return pd.DataFrame(rows)
+
+
 def kept_epoch(history: pd.DataFrame) -> int | None:
     """The epoch `mets train` kept: the best fold-9 `SELECTION_METRIC`; None when not recorded."""
     if history.empty or SELECTION_METRIC not in history.columns:

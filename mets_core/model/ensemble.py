@@ -47,6 +47,7 @@ def member_summary(stem: str | Path, info: WeightsInfo) -> dict:
         "report_source": provenance.get("report_source"),
         "epochs_at_best": len(provenance.get("history") or []),
         "fold9_mean_macro_auroc": fold9.get("mean"),
+        "history": provenance.get("history") or [],
     }
 
 
