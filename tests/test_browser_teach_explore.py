@@ -108,7 +108,8 @@ def test_home_teaching_and_model_card(served_url: str, screenshot_dir: Path) -> 
         main = page.locator("main").inner_text()
         assert "Reference bank" in main and "Abstain" in main
         if SHIPPED.is_file():
-            expect(page.get_by_text("Training history")).to_be_visible()  # the plot's title
+            # the plot's title: one plot, or one per run (in tabs) for an ensemble
+            expect(page.get_by_text("Training history").first).to_be_visible()
         page.screenshot(path=screenshot_dir / "15_model_card.png", full_page=True)
         browser.close()
 
