@@ -9,7 +9,8 @@
 #    (results/serving.json, results/serving_*.csv)
 # 2. reference bank (folds 1-8) and abstain thresholds (fold 9)
 # 3. the bundled fold-10 search index and its quality numbers (results/search_quality.json)
-# 4. abstain rates on fold 10 and the external sets (results/abstain.json)
+# 4. abstain rates on fold 10 and the external sets (results/abstain.json), and the other-site
+#    numbers the app's Model card shows (results/external_sites.json)
 # 5. tests/data/shipped_reference.json (what tests/test_shipped_weights.py pins)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,5 +25,7 @@ rm -rf weights/ptbxl_fold10.index
 .venv/bin/python benchmarks/search_quality.py --data ../shared/data/ptb-xl \
     --index weights/ptbxl_fold10.index --out results/search_quality.json
 .venv/bin/python benchmarks/abstain.py
+.venv/bin/python benchmarks/external_sites.py --weights weights/mets_resnet18 \
+    --out results/external_sites.json
 .venv/bin/python benchmarks/make_shipped_reference.py
 echo "shipped $RUN as weights/mets_resnet18; now update README.md and weights/README.md numbers"
