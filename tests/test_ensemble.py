@@ -118,3 +118,13 @@ def test_command_line_writes_weights_and_says_what_comes_next(runs, tmp_path, ca
     assert out.with_suffix(".safetensors").is_file()
     assert ensemble_main(["--members", str(runs[0]), "--out", str(tmp_path / "x")]) == 2
     assert "at least two" in capsys.readouterr().err
+
+
+def test_an_untrained_ensemble_has_the_ensemble_embedding_size(tiny_config):
+    from dataclasses import replace
+
+    model = load_model(random_init=True, config=replace(tiny_config, ensemble_size=2), device="cpu")
+    record = simulate_12_lead(fs_hz=500, seed=4)
+    windows = preprocess_for_model(record, model.config.preprocess).windows
+    assert encode_ecg(model, windows).shape == (model.config.embedding_dim,)
+    assert encode_text(model, CANDIDATES).shape == (len(CANDIDATES), model.config.embedding_dim)

@@ -111,7 +111,7 @@ def load_model(
     if random_init:
         config = config or METSConfig()
         torch.manual_seed(seed)
-        module = METSModel(config, FrozenTextEncoder(config.text, allow_download=allow_download))
+        module = build_model(config, FrozenTextEncoder(config.text, allow_download=allow_download))
         info = WeightsInfo("random-init (untrained)", None, False, {"trained": False})
     else:
         config, state, info = read_weights(weights if weights is not None else DEFAULT_WEIGHTS)
