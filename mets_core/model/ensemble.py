@@ -21,10 +21,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from mets_core.config import METSConfig
+from mets_core.data.ptbxl import TRAIN_FOLDS
 from mets_core.errors import METSError, WeightsError
 from mets_core.model.checkpoint import WeightsInfo, read_weights, save_weights
 
-TRAINING_FOLDS = list(range(1, 9))  # PTB-XL folds 1-8: the only data any member may have seen
+TRAINING_FOLDS = list(TRAIN_FOLDS)  # the only PTB-XL folds any run may have seen (as in provenance)
 SHARED_PROVENANCE = ("training_data", "report_source", "machine", "torch")  # taken from run 1
 
 
