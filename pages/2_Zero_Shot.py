@@ -7,7 +7,7 @@ from dataclasses import asdict
 import streamlit as st
 
 import mets_core
-from mets_core.app import exports, keys, model_cache, session, settings, ui
+from mets_core.app import exports, hit_cards, keys, model_cache, session, settings, ui
 from mets_core.app.plotting import plot_lead_importance, plot_scores, plot_time_importance
 from mets_core.app.reading_download import show_reading_downloads
 from mets_core.errors import METSError
@@ -148,27 +148,31 @@ with section:
         st.table({"candidate": [i.candidate for i in items], "prompt": [i.prompt for i in items]})
 ui.show_reading_notes(ranking.notes, warnings=False)  # routine: one collapsed list below
 
-st.subheader("Most similar reference ECGs")
+st.subheader("Most similar training reference ECGs")
 if ranking.neighbours is None:
     st.caption(
-        "These weights ship no reference bank: no similar reference ECGs and no percentiles."
+        "These weights ship no reference bank: no similar training reference ECGs and no "
+        "percentiles."
     )
 else:
     st.caption(
-        "The training ECGs (PTB-XL folds 1-8) closest to this one, with their labels and "
-        "reports: case-based evidence to compare against, not a diagnosis."
+        "The model's reference bank: the training ECGs (PTB-XL folds 1-8) closest to this one, "
+        "with their labels and reports: case-based evidence to compare against, not a diagnosis."
     )
     st.dataframe(exports.neighbours_table(ranking), hide_index=True, key="neighbours_table")
     roots = settings.dataset_roots(settings.PTBXL)
     if roots:
         ids = [n.ecg_id for n in ranking.neighbours]
         col_pick, col_open = st.columns([2, 1])
-        chosen = col_pick.selectbox("Reference ECG", ids, key=keys.W_NEIGHBOUR)
+        chosen = col_pick.selectbox("Training reference ECG (ecg_id)", ids, key=keys.W_NEIGHBOUR)
         if col_open.button("Open in the signal view", key=keys.W_OPEN_NEIGHBOUR):
             with ui.dataset_errors_shown(roots[0], "PTB-XL"):
                 opened = explore.open_ptbxl_record(roots[0].path, "superclass", chosen)
             session.set_record(opened.record, opened.label, reference=opened.reference)
             ui.go_to("pages/3_Signal_View.py", "Signal view")
+
+st.subheader("Similar ECGs in the searchable archive")
+hit_cards.show_archive_neighbours(model, record)
 
 csv_bytes, json_bytes = exports.ranking_exports(ranking, record, asdict(settings_used))
 col_csv, col_json = st.columns(2)

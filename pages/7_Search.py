@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mets_core.app import keys, model_cache, session, settings, thumbnails, ui
+from mets_core.app import hit_cards, keys, model_cache, session, ui
 from mets_core.errors import METSError
-from mets_core.evaluate import explore
-from mets_core.index.search import BUNDLED_INDEX, Hit, hits_table, open_index
+from mets_core.index.search import BUNDLED_INDEX, hits_table, open_index
 
-BY_TEXT, BY_RECORD = "A finding (text)", "The loaded ECG"
 THUMBNAILS_SHOWN = 12  # hits drawn as cards; the table lists them all
 
 ui.page_setup("Search")
@@ -28,7 +26,11 @@ except METSError as error:  # e.g. other weights in use: say so, the rest of the
     st.warning(f"The bundled index cannot be searched with this model. {error}")
     st.stop()
 
+BY_TEXT, BY_RECORD = hit_cards.SEARCH_BY_TEXT, hit_cards.SEARCH_BY_RECORD
+# Kept across pages: the Zero-shot page's "search for more" button opens this page by record.
+session.restore_widget(keys.W_SEARCH_MODE, BY_TEXT)
 mode = st.radio("Find ECGs like", [BY_TEXT, BY_RECORD], horizontal=True, key=keys.W_SEARCH_MODE)
+session.remember_widget(keys.W_SEARCH_MODE, mode)
 col_query, col_top = st.columns([4, 1])
 top = int(col_top.number_input("How many", 1, 50, 10, key=keys.W_SEARCH_TOP))
 try:
@@ -52,42 +54,9 @@ except METSError as error:
 st.caption(f"{len(index)} indexed ECGs · {query}")
 st.dataframe(hits_table(hits), hide_index=True, key="search_hits")
 
-roots = settings.dataset_roots(settings.PTBXL)
-if not roots:
-    st.info(
-        "No PTB-XL folder is configured on this server, so hits cannot be drawn or opened here "
-        "(see docs/SERVING.md, METS_PTBXL_ROOTS)."
-    )
+root = hit_cards.ptbxl_root()
+if root is None:
+    st.info(hit_cards.NO_PTBXL_FOLDER)
     st.stop()
-root = roots[0]
-
-
-def _open(hit: Hit) -> None:
-    with ui.dataset_errors_shown(root, "PTB-XL"):
-        opened = explore.open_ptbxl_record(root.path, "superclass", hit.ptbxl_ecg_id)
-    session.set_record(opened.record, opened.label, reference=opened.reference)
-    ui.go_to("pages/3_Signal_View.py", "Signal view")
-
-
 st.subheader("Nearest ECGs", divider="gray")
-st.caption("Lead II, first 10 s, 25 mm/s, 10 mm/mV, unfiltered (baseline centred).")
-for hit in [h for h in hits if h.ptbxl_ecg_id is not None][:THUMBNAILS_SHOWN]:
-    col_trace, col_text = st.columns([3, 2], vertical_alignment="center")
-    with col_trace:
-        try:
-            figure = thumbnails.dataset_thumbnail(str(root.path), hit.ptbxl_ecg_id)
-        except METSError as error:
-            st.caption(f"Cannot draw this record: {error}")
-        else:
-            st.plotly_chart(
-                figure, config={"staticPlot": True}, key=f"search_thumb_{hit.rank}", width="stretch"
-            )
-    with col_text:
-        st.markdown(
-            f"**#{hit.rank}** · cosine {hit.cosine:.3f} · PTB-XL ecg_id {hit.ptbxl_ecg_id} "
-            f"(fold {hit.ptbxl_strat_fold})  \n{'; '.join(hit.labels) or 'no labels'}"
-        )
-        if hit.report:
-            st.caption(f"Report: {hit.report}")
-        if st.button("Open in the signal view", key=f"{keys.W_SEARCH_OPEN}_{hit.rank}"):
-            _open(hit)
+hit_cards.show_hit_cards(hits, root, keys.W_SEARCH_OPEN, THUMBNAILS_SHOWN)
