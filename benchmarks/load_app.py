@@ -12,7 +12,11 @@ downloads, the server's CPU seconds spent in the ranking phase per ranking (utim
 /proc: unlike wall time, barely moved by other work on a shared machine) and its RSS; over the
 same window the browsers' CPU seconds per ranking, how busy the whole machine was and how many
 CPU seconds went to processes that are not this benchmark's (colleagues' jobs on a shared box).
-With --sequential K, K sessions then run one after another and the server's RSS is tracked. With
+With --sequential K, K sessions then run one after another and the server's RSS is tracked.
+With --soak MINUTES, --soak-sessions sessions (10) then rank in a loop for that long, each
+switching between two candidate lists so every Rank makes a new ranking (checked: the page's
+"ranking below is for the list ranked before" note must go away), every 10th ranking also
+downloading its JSON; failures, click -> shown times and the server's RSS every 30 s are kept. With
 --baseline REV the same rounds are run, in the same process run, against git revision REV served
 from a temporary `git worktree` (both servers get the same flags), so ratios compare like with
 like on a machine whose load changes minute to minute. The 1-minute load average before and
@@ -20,7 +24,8 @@ after each round is recorded: a busy machine shows there.
 
 Usage:
     python benchmarks/load_app.py --sessions 1 5 10 20 [--baseline fef5a4e] [--upload]
-        [--rounds 1] [--out results/load_app.json]
+        [--rounds 1] [--sequential 50] [--soak 30 --soak-sessions 10] [--split-cpus]
+        [--out results/load_app.json]
 Nothing leaves 127.0.0.1; the browser and the server stop when it ends, also on error.
 """
 
@@ -457,6 +462,138 @@ async def _sequential(
     return memory
 
 
+STALE_NOTE = "The ranking below is for the list ranked before"
+SOAK_RSS_EVERY_S = 30.0
+SOAK_DOWNLOAD_EVERY = 10  # every 10th ranking of a session also checks its JSON download
+SOAK_GIVE_UP_AFTER = 3  # a session stops after this many failures in a row
+
+
+@dataclass
+class _SoakSession:
+    rankings: int = 0
+    downloads_ok: int = 0
+    times_s: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+async def _soak_session(
+    browser,  # noqa: ANN001 (a Playwright Browser)
+    url: str,
+    number: int,
+    upload: bool,
+    gate: asyncio.Semaphore,
+    deadline: float,
+    found: _SoakSession,
+) -> None:
+    """One session ranking in a loop until `deadline` (time.monotonic), two lists in turn."""
+    lists = [EXAMPLES[number % len(EXAMPLES)][1], EXAMPLES[(number + 1) % len(EXAMPLES)][1]]
+    context = await browser.new_context(
+        viewport={"width": 1400, "height": 1600}, accept_downloads=True
+    )
+    context.set_default_timeout(120_000)
+    page = await context.new_page()
+    step = SessionResult()
+    try:
+        async with gate:
+            await _prepare(page, url, number, upload, step)
+        box = page.get_by_label("Candidate diagnoses, one per line")
+        stale, top = page.get_by_text(STALE_NOTE), page.get_by_text("Top-ranked:").first
+        in_a_row, iteration, fresh = 0, 0, True  # fresh: no ranking on the page yet
+        while time.monotonic() < deadline and in_a_row < SOAK_GIVE_UP_AFTER:
+            candidates = lists[iteration % 2]
+            iteration += 1
+            try:
+                await box.fill("\n".join(candidates))
+                await box.press("Control+Enter")
+                if not fresh:  # a new list: the earlier ranking must be marked stale
+                    await stale.wait_for(state="visible")
+                await _wait_idle(page)
+                start = time.perf_counter()
+                await page.get_by_role("button", name="Rank", exact=True).click()
+                await stale.wait_for(state="hidden")
+                await top.wait_for(state="visible")
+                found.times_s.append(time.perf_counter() - start)
+                found.rankings += 1
+                fresh = False
+                await _wait_idle(page)
+                if found.rankings % SOAK_DOWNLOAD_EVERY == 0:
+                    async with page.expect_download(timeout=60_000) as download_info:
+                        await page.get_by_role("button", name="Download JSON").click()
+                    download = await download_info.value
+                    if await download.failure():
+                        raise RuntimeError(f"download failed: {await download.failure()}")
+                    text = Path(await download.path()).read_text(encoding="utf-8")
+                    if {row["candidate"] for row in json.loads(text)["ranking"]} != set(candidates):
+                        raise RuntimeError("the JSON export holds another list's candidates")
+                    found.downloads_ok += 1
+                in_a_row = 0
+            except Exception as error:  # noqa: BLE001 (a soak counts every failure, and goes on)
+                in_a_row += 1
+                first_line = str(error).splitlines()[0][:160] if str(error) else ""
+                found.errors.append(f"ranking {iteration}: {type(error).__name__}: {first_line}")
+                async with gate:  # start again as a new session: load the ECG, open the page
+                    await _prepare(page, url, number, upload, step)
+                fresh = True
+    except Exception as error:  # noqa: BLE001
+        first_line = str(error).splitlines()[0][:160] if str(error) else ""
+        found.errors.append(f"{step.step}: {type(error).__name__}: {first_line}")
+    finally:
+        await context.close()
+
+
+async def _soak(
+    browser, url: str, pid: int, label: str, sessions: int, minutes: float, upload: bool
+) -> dict:  # noqa: ANN001
+    """`sessions` sessions ranking in a loop for `minutes`; failures, times, the server's RSS."""
+    gate = asyncio.Semaphore(SETUP_CONCURRENCY)
+    found = [_SoakSession() for _ in range(sessions)]
+    started = time.monotonic()
+    deadline = started + 60.0 * minutes
+    rss: list[tuple[float, float]] = [(0.0, round(_proc_rss_mb(pid), 1))]
+    cpu_before, load_before = _proc_cpu_s(pid), os.getloadavg()[0]
+
+    async def sample() -> None:
+        while time.monotonic() < deadline:
+            await asyncio.sleep(SOAK_RSS_EVERY_S)
+            rss.append((round(time.monotonic() - started), round(_proc_rss_mb(pid), 1)))
+
+    sampler = asyncio.create_task(sample())
+    await asyncio.gather(
+        *(_soak_session(browser, url, i, upload, gate, deadline, found[i]) for i in range(sessions))
+    )
+    sampler.cancel()
+    rss.append((round(time.monotonic() - started), round(_proc_rss_mb(pid), 1)))
+    times = [t for s in found for t in s.times_s]
+    errors = [e for s in found for e in s.errors]
+    after_first_minute = [mb for t, mb in rss if t >= 60] or [rss[-1][1]]
+    result = {
+        "server": label,
+        "sessions": sessions,
+        "minutes": minutes,
+        "duration_s": round(time.monotonic() - started, 1),
+        "rankings": len(times),
+        "rankings_per_session": [s.rankings for s in found],
+        "failed": len(errors),
+        "errors": errors[:10],
+        "downloads_checked": sum(s.downloads_ok for s in found),
+        "p50_s": round(statistics.median(times), 3) if times else None,
+        "p95_s": round(_percentile(times, 0.95), 3) if times else None,
+        "max_s": round(max(times), 3) if times else None,
+        "server_cpu_s_per_ranking": (
+            round((_proc_cpu_s(pid) - cpu_before) / len(times), 3) if times else None
+        ),
+        "rss_mb_every_30_s": rss,
+        "rss_mb_after_first_minute": after_first_minute[0],
+        "rss_mb_max": max(mb for _, mb in rss),
+        "rss_mb_last": rss[-1][1],
+        "rss_growth_last_vs_first_minute": round(rss[-1][1] / after_first_minute[0] - 1, 3),
+        "load_avg_1min_before": load_before,
+        "load_avg_1min_after": os.getloadavg()[0],
+    }
+    print(json.dumps({k: v for k, v in result.items() if k != "rss_mb_every_30_s"}), flush=True)
+    return result
+
+
 async def _run_all(
     servers: list[tuple[str, str, int]],
     counts: list[int],
@@ -464,11 +601,14 @@ async def _run_all(
     upload: bool,
     sequential: int = 0,
     expiry_wait_s: float = 0.0,
-) -> tuple[list[Round], list[dict]]:
+    soak_minutes: float = 0.0,
+    soak_sessions: int = 10,
+) -> tuple[list[Round], list[dict], list[dict]]:
     from playwright.async_api import async_playwright
 
     found: list[Round] = []
     memory: list[dict] = []
+    soaks: list[dict] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -487,9 +627,14 @@ async def _run_all(
                             browser, url, pid, label, sequential, upload, expiry_wait_s
                         )
                     )
+            if soak_minutes:
+                for label, url, pid in servers:
+                    soaks.append(
+                        await _soak(browser, url, pid, label, soak_sessions, soak_minutes, upload)
+                    )
         finally:
             await browser.close()
-    return found, memory
+    return found, memory, soaks
 
 
 def main() -> None:
@@ -508,6 +653,14 @@ def main() -> None:
         default=130.0,
         help="seconds to wait after the sequential sessions (server.disconnectedSessionTTL 120)",
     )
+    parser.add_argument(
+        "--soak",
+        type=float,
+        default=0.0,
+        metavar="MINUTES",
+        help="then --soak-sessions sessions rank in a loop for this long per server",
+    )
+    parser.add_argument("--soak-sessions", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=1, help="repeat every N this many times")
     parser.add_argument("--baseline", help="git revision to serve beside the measured one")
     parser.add_argument(
@@ -532,8 +685,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill still stops servers, worktrees
-    if max(args.sessions, default=0) > 50 or args.sequential > 200:
+    if max(args.sessions, default=0) > 50 or args.sequential > 200 or args.soak_sessions > 50:
         parser.error("at most 50 sessions: this is a 127.0.0.1 benchmark, not a load generator")
+    if args.soak > 120:
+        parser.error("a soak of at most 120 minutes: the benchmark must stop by itself")
 
     server_cpus: set[int] | None = None
     if args.split_cpus:
@@ -561,9 +716,16 @@ def main() -> None:
             servers.append((f"baseline {args.baseline}", url, server.pid))
         SERVER_PIDS.extend(pid for _, _, pid in servers)
         started = time.time()
-        rounds, memory = asyncio.run(
+        rounds, memory, soaks = asyncio.run(
             _run_all(
-                servers, args.sessions, args.rounds, args.upload, args.sequential, args.expiry_wait
+                servers,
+                args.sessions,
+                args.rounds,
+                args.upload,
+                args.sequential,
+                args.expiry_wait,
+                args.soak,
+                args.soak_sessions,
             )
         )
     result = {
@@ -579,10 +741,11 @@ def main() -> None:
             if server_cpus
             else "servers and browsers share every CPU"
         ),
-        "revision": _git_revision(),
+        "revision": args.revision or _git_revision(),
         "duration_s": round(time.time() - started, 1),
         "rounds": [asdict(r) for r in rounds],
         "sequential_memory": memory,
+        "soak": soaks,
         "note": "server and browsers share this machine; load_avg_1min shows other work on it",
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
