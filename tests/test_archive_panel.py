@@ -101,6 +101,18 @@ def test_search_for_more_opens_the_search_page_on_the_loaded_ecg(
     assert int(search.dataframe[0].value["PTB-XL ecg_id"].iloc[0]) == EXAMPLE_ECG_ID
 
 
+def test_an_unreadable_ptbxl_folder_is_named_by_its_label_not_its_path(
+    monkeypatch: pytest.MonkeyPatch, tiny_app_env: None, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-ptbxl"
+    monkeypatch.setenv("METS_PTBXL_ROOTS", f"Archive copy={missing}")
+    at = _ranked(monkeypatch, SHIPPED)
+    assert len(_cards(at)) == hit_cards.ARCHIVE_HITS  # the index still answers, in words
+    shown = element_texts(at.caption) + element_texts(at.markdown)
+    assert "Cannot draw this record from the PTB-XL folder “Archive copy”" in shown
+    assert str(tmp_path) not in shown
+
+
 def test_other_weights_get_a_plain_caption_instead_of_the_panel(
     monkeypatch: pytest.MonkeyPatch, tiny_app_env: None, tiny_weights: Path
 ) -> None:

@@ -60,8 +60,8 @@ def _show_card(hit: Hit, root: settings.DatasetRoot, key_prefix: str) -> None:
     with col_trace:
         try:
             figure = thumbnails.dataset_thumbnail(str(root.path), hit.ptbxl_ecg_id)
-        except METSError as error:
-            st.caption(f"Cannot draw this record: {error}")
+        except METSError:  # named by the folder's label: server paths never reach the page
+            st.caption(f"Cannot draw this record from the PTB-XL folder “{root.label}”.")
         else:
             st.plotly_chart(
                 figure,
