@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from mets_core.config import METSConfig
 from mets_core.model.checkpoint import DEFAULT_WEIGHTS, WeightsInfo, read_weights
 from mets_core.model.device import resolve_device
+from mets_core.model.lru import LRUCache
 from mets_core.model.mets import METSEnsemble, METSModel, build_model
 from mets_core.model.reference_bank import ReferenceBank, bank_path, read_reference_bank
 from mets_core.model.text_encoder import FrozenTextEncoder
@@ -60,6 +61,9 @@ class LoadedModel:
     device: torch.device
     weights: WeightsInfo
     text_cache: TextFeatureCache = field(default_factory=TextFeatureCache)
+    # (C, D) label embeddings by (module, labels, templates, center): `build_label_embeddings`
+    # of a repeated candidate list costs a lookup. Text-derived only (model.lru).
+    text_embeddings: LRUCache[torch.Tensor] = field(default_factory=lambda: LRUCache(64))
     reference: ReferenceBank | None = None  # training-fold ECGs shipped with the weights, if any
 
     @property

@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from mets_core.errors import WeightsError
+from mets_core.model.lru import LRUCache
 
 BANK_FORMAT = "mets-reference-bank/1"
 BANK_SUFFIX = ".bank.npz"
@@ -42,6 +43,8 @@ class ReferenceBank:
         original_reports: per row, the dataset's own report text (often German), or None.
         dataset: where the records came from, in words.
         path: the file it was read from, or None when built in memory.
+        text_cosines: per text embedding, its cosines with every row, sorted (filled by
+            `zeroshot.reference.reference_percentiles`; text-derived only, never an ECG read).
     """
 
     embeddings: npt.NDArray[np.float32]
@@ -52,6 +55,9 @@ class ReferenceBank:
     original_reports: tuple[str | None, ...]
     dataset: str = "PTB-XL"
     path: str | None = None
+    text_cosines: LRUCache[npt.NDArray[np.float32]] = field(
+        default_factory=lambda: LRUCache(max_entries=512), compare=False, repr=False
+    )
 
     def __len__(self) -> int:
         return len(self.ecg_ids)

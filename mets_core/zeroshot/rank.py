@@ -15,6 +15,7 @@ ECGs (`zeroshot.reference`); every ranking says whether the model should abstain
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,6 +199,10 @@ def build_label_embeddings(
 ) -> torch.Tensor:
     """C labels x K templates -> (C, D): mean over templates, renormalised (CLIP ensembling).
 
+    The result depends on the text and the model only, so it is kept in the model's
+    `text_embeddings` cache (keyed by the module itself, the labels, templates and `center`):
+    ranking the same list again costs a lookup. Treat the returned tensor as read-only.
+
     Args:
         center: subtract the mean label embedding before renormalising, removing what all the
             candidates share (e.g. "ECG"); needs >= 2 labels. Scores then depend on which
@@ -205,6 +210,15 @@ def build_label_embeddings(
             (results/text_oracle.json).
     """
     templates = templates or [model.config.zero_shot_template]
+    key = (weakref.ref(model.module), tuple(labels), tuple(templates), center)
+    return model.text_embeddings.get_or_compute(
+        key, lambda: _label_embeddings(model, labels, templates, center)
+    )
+
+
+def _label_embeddings(
+    model: LoadedModel, labels: list[str], templates: list[str], center: bool
+) -> torch.Tensor:
     prompts = [fill_prompt(t, label) for label in labels for t in templates]
     emb = encode_text(model, prompts).reshape(len(labels), len(templates), -1).mean(dim=1)
     emb = F.normalize(emb, dim=-1)
