@@ -137,3 +137,18 @@ def test_welch_power_is_scipys_welch_up_to_its_scale(fs_hz: float, n_samples: in
     np.testing.assert_array_equal(freqs, expected_freqs)
     scaled = power / (fs_hz * np.sum(window**2))
     np.testing.assert_allclose(scaled, expected, rtol=1e-5, atol=1e-6 * expected.max())
+
+
+def test_loading_stays_strict_and_leaves_nothing_on_the_meta_device(
+    tiny_weights, tiny_model
+) -> None:
+    loaded = load_model(tiny_weights, device="cpu")
+    tensors = list(loaded.module.parameters()) + list(loaded.module.buffers())
+    assert all(t.device.type == "cpu" for t in tensors)
+    state = tiny_model.module.trainable_state_dict()
+    assert all(torch.equal(state[k], v) for k, v in loaded.module.trainable_state_dict().items())
+    missing = {k: v for k, v in state.items() if k != "logit_scale"}
+    with pytest.raises(RuntimeError, match="missing keys \\['logit_scale'\\]"):
+        loaded.module.load_trainable_state_dict(missing)
+    with pytest.raises(RuntimeError, match="unexpected keys \\['stray'\\]"):
+        loaded.module.load_trainable_state_dict(state | {"stray": torch.zeros(1)})

@@ -119,8 +119,10 @@ def load_model(
         info = WeightsInfo("random-init (untrained)", None, False, {"trained": False})
     else:
         config, state, info = read_weights(weights if weights is not None else DEFAULT_WEIGHTS)
-        module = build_model(config, FrozenTextEncoder(config.text, allow_download=allow_download))
-        module.load_trainable_state_dict(state)
+        text_encoder = FrozenTextEncoder(config.text, allow_download=allow_download)
+        with torch.device("meta"):  # no random init of the towers the weights replace (~0.2 s)
+            module = build_model(config, text_encoder)
+        module.load_trainable_state_dict(state, assign=True)
         bank = info.reference_bank
         if load_reference and bank:
             path = bank_path(info.path or "", bank["file"])
