@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
+    load_start = [round(x, 2) for x in os.getloadavg()]
     if args.threads:
         torch.set_num_threads(args.threads)
 
@@ -80,7 +83,10 @@ def main() -> None:
         ),
     }
     report = {
+        "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.machine()}",
+        "load_average_1_5_15_min_start": load_start,
+        "load_average_1_5_15_min_end": [round(x, 2) for x in os.getloadavg()],
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "record": RECORD.name,
