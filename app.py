@@ -32,6 +32,20 @@ PAGES = {  # section -> (file, title in the navigation); titles match the tests'
     ],
 }
 
+# While a script runs, Streamlit's status widget swaps its "running" icon every 200 ms. In a
+# software-rendered browser each swap lays out and repaints the page: 0.12 CPU-s per second of
+# waiting per browser (benchmarks/browser_cost.py), so 20 sessions waiting on a ranking kept
+# 2.4 cores busy on the 2-core server that computes it. A still "Running..." label replaces the
+# moving icon; the Stop button stays. (The selector is Streamlit 1.67's test id: if a later
+# Streamlit renames it, the moving icon simply comes back.)
+RUNNING_LABEL_CSS = (
+    "<style>"
+    '[data-testid="stStatusWidgetRunningIcon"]{width:auto !important}'
+    '[data-testid="stStatusWidgetRunningIcon"]>*{display:none !important}'
+    '[data-testid="stStatusWidgetRunningIcon"]::before{content:"Running\\2026";white-space:nowrap}'
+    "</style>"
+)
+
 
 def _navigation() -> StreamlitPage:
     sections = {
@@ -65,5 +79,6 @@ def _preload_model() -> None:
 
 
 page = _navigation()
+st.html(RUNNING_LABEL_CSS)  # style only: Streamlit puts it in the event container, no space
 _preload_model()
 page.run()
