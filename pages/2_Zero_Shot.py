@@ -99,7 +99,12 @@ controls = session.sanity_results(ranking)
 if controls is None:  # the flat-line and noise controls, for the same candidates
     try:
         controls = sanity.sanity_check(
-            model, record, ranking, template=settings_used.template, center=settings_used.centred
+            model,
+            record,
+            ranking,
+            template=settings_used.template,
+            center=settings_used.centred,
+            controls=ui.sanity_controls(model, record),  # embedded once per record
         )
     except METSError as error:
         ui.show_error_and_stop(error)

@@ -35,6 +35,7 @@ if st.button("Rank the controls", key=keys.W_SANITY, type="primary"):
             ranking,
             template=settings.template,
             center=settings.centred,
+            controls=ui.sanity_controls(model, record),  # embedded once per record
         )
     except METSError as error:
         ui.show_error_and_stop(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -69,3 +70,43 @@ def test_sanity_page_runs_the_controls_for_the_session_ranking(tiny_weights, mon
     table = at.dataframe[0].value
     assert list(table["control"]) == ["flat line", "leads shuffled", "noise only"]
     assert at.warning or at.success  # a verdict either way
+
+
+def test_controls_embedded_once_score_as_ranking_each_control(tiny_weights, ecg_12_lead):
+    """Scoring a candidate list against embedded controls = ranking each control ECG afresh."""
+    model = mets_core.load_model(tiny_weights, device="cpu")
+    controls = sanity.embed_controls(model, ecg_12_lead, seed=3)
+    for center in (False, True):
+        reference = mets_core.rank(model, ecg_12_lead, CANDIDATES, center=center)
+        fast = sanity.sanity_check(
+            model, ecg_12_lead, reference, center=center, seed=3, controls=controls
+        )
+        rng = np.random.default_rng(3)
+        names = [item.candidate for item in reference]
+        real = sanity._cosines(reference, names)
+        for result, (name, _, make) in zip(fast, sanity.CONTROLS, strict=True):
+            control = replace(ecg_12_lead, signal=make(ecg_12_lead.signal, rng), notes=())
+            ranked = mets_core.rank(model, control, names, center=center)
+            assert (result.name, result.top_candidate) == (name, ranked[0].candidate)
+            expected = sanity._spearman(real, sanity._cosines(ranked, names))
+            np.testing.assert_allclose(result.spearman, expected, atol=1e-9, equal_nan=True)
+    # controls made with another seed are not reused for this one
+    other = sanity.sanity_check(model, ecg_12_lead, reference, seed=0, controls=controls)
+    assert other == sanity.sanity_check(model, ecg_12_lead, reference, seed=0)
+
+
+def test_zero_shot_page_embeds_the_controls_once_per_record(tiny_weights, monkeypatch):
+    monkeypatch.setenv("METS_WEIGHTS", str(tiny_weights))
+    monkeypatch.setenv("METS_DEVICE", "cpu")
+    calls = []
+    embed = sanity.embed_controls
+    monkeypatch.setattr(sanity, "embed_controls", lambda *a, **k: calls.append(1) or embed(*a, **k))
+    at = AppTest.from_file(str(REPO / "pages" / "2_Zero_Shot.py"), default_timeout=60)
+    at.session_state[session.KEY_RECORD] = load_example("ptbxl_lbbb")
+    at.run()
+    for candidates in (CANDIDATES, CANDIDATES[:3], ["sinus tachycardia", *CANDIDATES]):
+        at.text_area(key=keys.W_CANDIDATES).input("\n".join(candidates))
+        at.button(key=keys.W_RANK).click().run()
+        assert not at.exception
+        assert "flat line" in " ".join(m.value for m in at.markdown)  # the controls line
+    assert len(calls) == 1

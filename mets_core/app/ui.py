@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from mets_core.model.load import LoadedModel
     from mets_core.signal.quality import LeadQuality
     from mets_core.zeroshot.rank import Ranking
+    from mets_core.zeroshot.sanity import ControlEmbeddings
 
 T = TypeVar("T")
 
@@ -132,6 +133,23 @@ def lead_quality(record: ECGRecord) -> list[LeadQuality]:
     from mets_core.signal.quality import assess_leads
 
     return for_record(record, "lead quality", lambda: assess_leads(record))
+
+
+def sanity_controls(model: LoadedModel, record: ECGRecord) -> ControlEmbeddings:
+    """The sanity controls of `record` embedded by `model`, once per record in use.
+
+    They depend on the record and the weights, not on the candidates: a new candidate list is
+    then scored against them in a few milliseconds instead of encoding three ECGs again.
+
+    Raises:
+        ECGInputError: when a control cannot be preprocessed.
+    """
+    from mets_core.zeroshot import sanity
+
+    weights = model.weights.sha256 or f"untrained {id(model.module)}"
+    return for_record(
+        record, f"sanity controls/{weights}", lambda: sanity.embed_controls(model, record)
+    )
 
 
 def for_record(record: ECGRecord, name: str, compute: Callable[[], T]) -> T:

@@ -11,6 +11,11 @@ made from the record itself, so they keep its leads, rate and length:
 For each control we report its top candidate, whether it is the real ECG's top candidate, and
 the Spearman correlation of its cosines with the real ECG's (1 = the same ordering). The
 verdict flags a ranking whose top answer survives the flat line or the noise.
+
+The controls depend on the record only, not on the candidates: `embed_controls` makes and embeds
+them once per record (the app keeps them with the record in use), and `sanity_check` then only
+scores each new candidate list against them, exactly as `rank` would (same preprocessing, same
+encoder, same text embeddings and temperature).
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
+import torch
 
-from mets_core.model.load import LoadedModel
+from mets_core.model.load import LoadedModel, encode_ecg
 from mets_core.record import ECGRecord
-from mets_core.zeroshot.rank import Ranking, rank
+from mets_core.signal.preprocess import preprocess_for_model
+from mets_core.zeroshot.calibration import serving_temperature
+from mets_core.zeroshot.rank import Ranking, build_label_embeddings, score_labels
 
 FLOAT = npt.NDArray[np.float32]
 
@@ -89,6 +97,34 @@ def _cosines(ranking: Ranking, order: list[str]) -> npt.NDArray[np.float64]:
     return np.array([by_name[name] for name in order], dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class ControlEmbeddings:
+    """The controls made from one record, each embedded by one model.
+
+    Attributes:
+        embeddings: one (D,) ECG embedding per entry of CONTROLS, in that order.
+        seed: the seed of the shuffling and the noise.
+    """
+
+    embeddings: tuple[torch.Tensor, ...]
+    seed: int
+
+
+def embed_controls(model: LoadedModel, record: ECGRecord, seed: int = 0) -> ControlEmbeddings:
+    """Make each control from `record` (signal (L, T) in mV) and embed it as `rank` would.
+
+    Raises:
+        ECGInputError: when a control cannot be preprocessed (as `rank` would raise).
+    """
+    rng = np.random.default_rng(seed)
+    embeddings = []
+    for _name, _description, make in CONTROLS:
+        control = replace(record, signal=make(record.signal, rng), notes=())
+        prepared = preprocess_for_model(control, model.config.preprocess)
+        embeddings.append(encode_ecg(model, prepared.windows))
+    return ControlEmbeddings(tuple(embeddings), seed)
+
+
 def sanity_check(
     model: LoadedModel,
     record: ECGRecord,
@@ -97,6 +133,7 @@ def sanity_check(
     template: str | None = None,
     center: bool = False,
     seed: int = 0,
+    controls: ControlEmbeddings | None = None,
 ) -> list[ControlResult]:
     """Rank the reference ranking's candidates for each control made from `record`.
 
@@ -105,19 +142,24 @@ def sanity_check(
         reference: the ranking of the real ECG (its candidates are re-used in its order).
         template, center: as used for `reference`.
         seed: seed of the shuffling and the noise.
+        controls: `embed_controls(model, record, seed)` made earlier for this record and model,
+            so that a new candidate list costs no ECG encoding; None = embed them now.
 
     Returns:
         One ControlResult per entry of CONTROLS, in that order.
     """
-    rng = np.random.default_rng(seed)
+    if controls is None or controls.seed != seed:
+        controls = embed_controls(model, record, seed)
     names = [item.candidate for item in reference]
+    template = template if template is not None else model.config.zero_shot_template
+    label_emb = build_label_embeddings(model, names, [template], center=center)
+    scale = 1.0 / serving_temperature(model, len(names))
     real = _cosines(reference, names)
     results = []
-    for name, description, make in CONTROLS:
-        control = replace(record, signal=make(record.signal, rng), notes=())
-        ranking = rank(model, control, names, template=template, center=center)
-        top = ranking[0].candidate
-        spearman = _spearman(real, _cosines(ranking, names))
+    for (name, description, _make), embedding in zip(CONTROLS, controls.embeddings, strict=True):
+        cosines = score_labels(embedding, label_emb, scale)[0].reshape(-1).astype(np.float64)
+        top = names[int(np.argsort(-cosines, kind="stable")[0])]  # rank's order
+        spearman = _spearman(real, cosines)
         results.append(ControlResult(name, description, top, top == names[0], spearman))
     return results
 
