@@ -95,21 +95,7 @@ if ranking.abstain:  # the first thing above the ranking
         "inspection only: do not read a diagnosis from it.",
         icon=ui.ICON_WARNING,
     )
-controls = session.sanity_results(ranking)
-if controls is None:  # the flat-line and noise controls, for the same candidates
-    try:
-        controls = sanity.sanity_check(
-            model,
-            record,
-            ranking,
-            template=settings_used.template,
-            center=settings_used.centred,
-            controls=ui.sanity_controls(model, record),  # embedded once per record
-        )
-    except METSError as error:
-        ui.show_error_and_stop(error)
-    session.set_sanity(ranking, controls)
-st.markdown(controls_line(controls))
+controls_slot = st.empty()  # the controls line, filled once the ranking is drawn
 ui.show_quality_verdict(record, "the model ranks whatever it is given, so treat this with care")
 for caution in (
     (ranking.uniformity_warning,) if ranking.uniformity_warning else ()
@@ -152,6 +138,23 @@ with section:
     with st.expander("Exact prompts sent to the text model"):
         st.table({"candidate": [i.candidate for i in items], "prompt": [i.prompt for i in items]})
 ui.show_reading_notes(ranking.notes, warnings=False)  # routine: one collapsed list below
+
+controls = session.sanity_results(ranking)
+if controls is None:  # the flat-line and noise controls, for the same candidates: the first
+    # ranking of a record embeds them (~0.5 s), so they come after the ranking is on screen
+    try:
+        controls = sanity.sanity_check(
+            model,
+            record,
+            ranking,
+            template=settings_used.template,
+            center=settings_used.centred,
+            controls=ui.sanity_controls(model, record),  # embedded once per record
+        )
+    except METSError as error:
+        ui.show_error_and_stop(error)
+    session.set_sanity(ranking, controls)
+controls_slot.markdown(controls_line(controls))
 
 st.subheader("Most similar training reference ECGs")
 if ranking.neighbours is None:
