@@ -33,11 +33,12 @@ PAGES = {  # section -> (file, title in the navigation); titles match the tests'
 }
 
 # While a script runs, Streamlit's status widget swaps its "running" icon every 200 ms. In a
-# software-rendered browser each swap lays out and repaints the page: 0.12 CPU-s per second of
-# waiting per browser (benchmarks/browser_cost.py), so 20 sessions waiting on a ranking kept
-# 2.4 cores busy on the 2-core server that computes it. A still "Running..." label replaces the
-# moving icon; the Stop button stays. (The selector is Streamlit 1.67's test id: if a later
-# Streamlit renames it, the moving icon simply comes back.)
+# software-rendered browser each swap lays out and repaints the page (5-13 layouts a second):
+# 0.015-0.05 CPU-s per second of waiting per browser on a quiet machine, 0.1 on a loaded one
+# (benchmarks/browser_cost.py, results/browser_cost.json), paid by every session waiting on the
+# same 2 cores that compute the rankings. A still "Running..." label replaces the moving icon;
+# the Stop button stays. (The selector is Streamlit 1.67's test id: if a later Streamlit renames
+# it, the moving icon simply comes back; tests/test_browser_running_label.py would fail.)
 RUNNING_LABEL_CSS = (
     "<style>"
     '[data-testid="stStatusWidgetRunningIcon"]{width:auto !important}'
