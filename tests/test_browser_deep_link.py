@@ -51,12 +51,6 @@ def _assert_router_sidebar(page) -> None:  # noqa: ANN001 (a Playwright Page)
     expect(nav.locator("a", has_text="Model Card")).to_have_count(1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,  # what expect() raises; a server or set-up failure still errors
-    reason="needs a guard in mets_core.app.ui.page_setup (not this file's owner's): when Streamlit "
-    "runs a page as a legacy pages/ app, switch the flag off and st.rerun() through app.py",
-)
 def test_deep_links_show_the_router_sections(
     fresh_app_url: str,
     screenshot_dir: Path,  # noqa: F811 (the fixture imported above)

@@ -60,8 +60,27 @@ def page_setup(title: str) -> None:
     Args:
         title: the page title shown in the browser tab, e.g. "Zero-shot ranking".
     """
+    _run_through_router()
     st.set_page_config(page_title=f"METS · {title}", page_icon=PAGE_ICON, layout="wide")
     session.set_sidebar_slot(sidebar.draw_sidebar())
+
+
+def _run_through_router() -> None:
+    """Rerun through `app.py` when Streamlit ran this page as a legacy `pages/` app.
+
+    Streamlit 1.67 decides at a server's first session whether the app is a v1 multipage app
+    (a `pages/` folder beside the entrypoint): when that first session opens a page's URL
+    (e.g. /Model_Card), the page runs alone under a flat list of files ("app", "Home", ...)
+    until some run calls `st.navigation`. Clearing the flag and rerunning sends the same URL
+    through the router, with its sections. Reruns at most once per server; a page run alone
+    (AppTest) never has the flag set. Relies on `PagesManager.uses_pages_directory`, an internal
+    of Streamlit: tests/test_browser_deep_link.py fails if a Streamlit upgrade changes it.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if getattr(PagesManager, "uses_pages_directory", None):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def show_weights_status(model: LoadedModel) -> None:
