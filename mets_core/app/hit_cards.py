@@ -59,16 +59,11 @@ def _show_card(hit: Hit, root: settings.DatasetRoot, key_prefix: str) -> None:
     col_trace, col_text = st.columns([3, 2], vertical_alignment="center")
     with col_trace:
         try:
-            figure = thumbnails.dataset_thumbnail(str(root.path), hit.ptbxl_ecg_id)
+            svg = thumbnails.dataset_thumbnail(str(root.path), hit.ptbxl_ecg_id)
         except METSError:  # named by the folder's label: server paths never reach the page
             st.caption(f"Cannot draw this record from the PTB-XL folder “{root.label}”.")
-        else:
-            st.plotly_chart(
-                figure,
-                config={"staticPlot": True},
-                key=f"{key_prefix}_thumb_{hit.rank}",
-                width="stretch",
-            )
+        else:  # one static SVG: no chart to boot in the browser (results/browser_cost.json)
+            st.image(svg, alt=thumbnails.svg_title(svg), width="stretch")
     with col_text:
         st.markdown(
             f"**#{hit.rank}** · cosine {hit.cosine:.3f} · PTB-XL ecg_id {hit.ptbxl_ecg_id} "
