@@ -88,7 +88,7 @@ def thumbnail_svg(record: ECGRecord, duration_s: float = 10.0) -> str:
         '<rect width="100%" height="100%" fill="url(#major)"/>'
         f'<polyline points="{points}" fill="none" stroke="{TRACE_COLOUR}" stroke-width="1.2" '
         'stroke-linejoin="round" vector-effect="non-scaling-stroke"/>'
-        f'<text x="4" y="14" font-family="sans-serif" font-size="13" fill="{TRACE_COLOUR}">'
+        f'<text x="6" y="22" font-family="sans-serif" font-size="20" fill="{TRACE_COLOUR}">'
         f"{escape(lead)}</text></svg>"
     )
 
