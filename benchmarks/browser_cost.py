@@ -22,7 +22,9 @@ The JSON holds, per variant, the medians of every measure, each run, an idle rat
 extra ranking of the first session (not in the medians: tracing costs CPU) a Chromium trace
 summary (CPU ms per thread over all processes; the renderer main thread's self time by event)
 and a V8 sampling profile (JavaScript self ms by script bundle: PlotlyChart, DataFrame, react-dom,
-...); and the Chromium CPU s per ranking each variant saves against `full`.
+...); and the Chromium CPU s per ranking each variant saves against the `full` of the same
+revision. Each variant records the revision it measured; with --append, a variant measured again
+moves its earlier medians to "superseded" (keyed "<variant>@<revision>") instead of losing them.
 
 Usage:
     python benchmarks/browser_cost.py [--weights weights/mets_resnet18] [--sessions 2]
@@ -97,7 +99,7 @@ VARIANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ],
     ),
     "no_archive_cards": (
-        "the archive-neighbour cards (5 plotly ECG thumbnails, hit_cards) not drawn",
+        "the archive-neighbour cards (5 SVG ECG thumbnails in st.image, hit_cards) not drawn",
         [("hit_cards.show_archive_neighbours(model, record)", "_off(model, record)")],
     ),
     "no_prompts_table": (
@@ -572,24 +574,39 @@ def run_variant(variant: str, weights: Path, sessions: int, repeats: int) -> dic
     }
 
 
-def element_costs(variants: dict) -> dict:
+def element_costs(variants: dict, superseded: dict | None = None) -> dict:
     """Per variant, Chromium CPU s per ranking saved against `full` (median first / repeat):
-    positive means the element turned off costs that much. Needs `full` among the variants."""
-    if "full" not in variants:
-        return {}
+    positive means the element turned off costs that much. Each variant is compared with the
+    `full` measured at the same revision (the current one or a superseded one); superseded
+    variants keep their "@<revision>" name; a variant with no such `full` is left out."""
+    fulls = {
+        result.get("revision"): result
+        for name, result in [*(superseded or {}).items(), *variants.items()]
+        if name.split("@")[0] == "full"
+    }
     out = {}
-    for name, result in variants.items():
-        if name == "full":
+    for name, result in [*(superseded or {}).items(), *variants.items()]:
+        full = fulls.get(result.get("revision"))
+        if name.split("@")[0] == "full" or full is None:
             continue
         out[name] = {
             which: round(
-                variants["full"]["median"][which]["cpu_chromium_s"]
-                - result["median"][which]["cpu_chromium_s"],
+                full["median"][which]["cpu_chromium_s"] - result["median"][which]["cpu_chromium_s"],
                 3,
             )
             for which in ("first in session", "repeat")
         }
     return out
+
+
+def supersede(report: dict, variant: str) -> None:
+    """Move an earlier measurement of `variant` (--append) to report["superseded"], keyed
+    "<variant>@<its revision>", without its runs and trace: the code it measured has changed."""
+    earlier = report["variants"].pop(variant, None)
+    if earlier is not None:
+        kept = {k: earlier[k] for k in ("removes", "revision", "median") if k in earlier}
+        key = f"{variant}@{earlier.get('revision', 'unrecorded')}"
+        report.setdefault("superseded", {})[key] = kept
 
 
 def _args() -> argparse.Namespace:
@@ -641,17 +658,21 @@ def main() -> None:
         "settle_ms": SETTLE_MS,
         "variants": earlier.get("variants", {}),
     }
+    if "superseded" in earlier:
+        report["superseded"] = earlier["superseded"]
     for variant in args.variants:  # the file is rewritten after each variant
-        report["variants"][variant] = run_variant(
-            variant, args.weights, args.sessions, args.repeats
-        )
+        supersede(report, variant)
+        result = run_variant(variant, args.weights, args.sessions, args.repeats)
+        report["variants"][variant] = {"revision": this_run["revision"], **result}
         print(variant, json.dumps(report["variants"][variant]["median"]), flush=True)
         this_run["load_avg_1min_before_after"] = [
             round(load_before, 2),
             round(os.getloadavg()[0], 2),
         ]
         this_run["duration_s"] = round(time.monotonic() - started, 1)
-        report["chromium_cpu_s_saved_vs_full"] = element_costs(report["variants"])
+        report["chromium_cpu_s_saved_vs_full"] = element_costs(
+            report["variants"], report.get("superseded")
+        )
         args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
