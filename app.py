@@ -82,4 +82,7 @@ def _preload_model() -> None:
 page = _navigation()
 st.html(RUNNING_LABEL_CSS)  # style only: Streamlit puts it in the event container, no space
 _preload_model()
+from mets_core.app.ui import router_started  # noqa: E402 (mets_core is imported by now)
+
+router_started()  # pages opened by URL before the router ran are sent through it (ui.page_setup)
 page.run()

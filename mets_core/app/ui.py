@@ -65,6 +65,14 @@ def page_setup(title: str) -> None:
     session.set_sidebar_slot(sidebar.draw_sidebar())
 
 
+_ROUTER_HAS_RUN = [False]  # set by app.py (`router_started`) in this server process
+
+
+def router_started() -> None:
+    """Called by `app.py` on every run: the router, with its sections, is serving this process."""
+    _ROUTER_HAS_RUN[0] = True
+
+
 def _run_through_router() -> None:
     """Rerun through `app.py` when Streamlit ran this page as a legacy `pages/` app.
 
@@ -72,13 +80,15 @@ def _run_through_router() -> None:
     (a `pages/` folder beside the entrypoint): when that first session opens a page's URL
     (e.g. /Model_Card), the page runs alone under a flat list of files ("app", "Home", ...)
     until some run calls `st.navigation`. Clearing the flag and rerunning sends the same URL
-    through the router, with its sections. Reruns at most once per server; a page run alone
-    (AppTest) never has the flag set. Relies on `PagesManager.uses_pages_directory`, an internal
-    of Streamlit: tests/test_browser_deep_link.py fails if a Streamlit upgrade changes it.
+    through the router, with its sections. Only before the router has ever run in this process:
+    AppTest runs of `app.py` keep Streamlit's legacy mode on every run (it resets the flag) and
+    must not be rerun; a page run alone never has the flag set. Relies on
+    `PagesManager.uses_pages_directory`, an internal of Streamlit:
+    tests/test_browser_deep_link.py fails if a Streamlit upgrade changes it.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if getattr(PagesManager, "uses_pages_directory", None):
+    if getattr(PagesManager, "uses_pages_directory", None) and not _ROUTER_HAS_RUN[0]:
         PagesManager.uses_pages_directory = False
         st.rerun()
 
