@@ -71,7 +71,9 @@ def test_a_fold10_ecg_finds_itself_first_once_per_record_and_is_not_indexed(
     assert float(cards[0].split("cosine ")[1].split()[0]) > 0.99
     cosines = [float(card.split("cosine ")[1].split()[0]) for card in cards]
     assert cosines == sorted(cosines, reverse=True)
-    assert len(at.get("plotly_chart")) >= hit_cards.ARCHIVE_HITS  # one thumbnail per card
+    thumbs = [url for image in at.get("image") for url in image.value]
+    assert len(thumbs) == hit_cards.ARCHIVE_HITS  # one SVG thumbnail per card
+    assert all(url.startswith("data:image/svg+xml") for url in thumbs)
 
     at.run()  # a rerun (any click) reuses the search of this record
     at.button(key=keys.W_EXPLAIN).click().run()

@@ -58,8 +58,10 @@ def test_search_by_text_then_by_the_opened_ecg(
         cards = page.get_by_role("button", name="Open in the signal view")
         expect(cards.first).to_be_visible()
         assert cards.count() == 10
-        expect(page.locator(".js-plotly-plot")).to_have_count(10)  # one thumbnail per hit (drawn
-        # after the cards appear)
+        # one SVG thumbnail per hit, its alt text naming the lead and the paper scale
+        expect(
+            page.locator('img[alt^="ECG lead II, first 10 s, 25 mm/s, 10 mm/mV"]')
+        ).to_have_count(10)
         second_card = page.get_by_text("#2 · cosine").first.inner_text()
         ecg_id = second_card.split("ecg_id ")[1].split()[0]  # not #1: the two searches differ
         page.screenshot(path=str(screenshot_dir / "search_text.png"), full_page=False)

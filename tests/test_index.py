@@ -239,7 +239,8 @@ def test_search_page_lists_labelled_hits_and_opens_one(search_page, monkeypatch)
     at.text_input(key=keys.W_SEARCH_TEXT).set_value("atrial fibrillation").run()
     assert not at.exception and not at.error
     hits = at.dataframe[0].value
-    assert len(at.get("plotly_chart")) == len(hits)  # one paper-grid thumbnail per hit
+    thumbs = [url for image in at.get("image") for url in image.value]
+    assert len(thumbs) == len(hits)  # one paper-grid SVG thumbnail per hit
     first = hits["PTB-XL ecg_id"].iloc[0]
     at.button(key=f"{keys.W_SEARCH_OPEN}_1").click().run()
     assert not at.exception and not at.error
