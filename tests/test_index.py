@@ -276,3 +276,18 @@ def test_search_page_with_other_weights_says_why_without_failing(
     at = search_page.run()
     assert not at.exception and not at.error
     assert "made with the weights mets_resnet18" in " ".join(w.value for w in at.warning)
+
+
+def test_a_query_is_encoded_like_rank_and_equals_the_indexed_encoding(tiny_weights):
+    """One query record is encoded in its own batch (rank's path), not padded to 32 windows."""
+    from mets_core.index.pipeline import encode_windows
+    from mets_core.index.search import embed_record
+    from mets_core.io.examples import load_example
+    from mets_core.signal.preprocess import preprocess_for_model
+
+    model = load_model(tiny_weights, device="cpu")
+    record = load_example("ptbxl_afib")
+    query = embed_record(model, record)
+    windows = preprocess_for_model(record, model.config.preprocess).windows
+    np.testing.assert_allclose(query, encode_windows(model, [windows])[0], atol=1e-5)
+    assert query.shape == (model.config.embedding_dim,) and abs(np.linalg.norm(query) - 1) < 1e-5
