@@ -124,6 +124,28 @@ def test_session_upload_limit_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.session_upload_limit_bytes() == 50 * 2**20  # a typo keeps the default
 
 
+def test_torch_threads_setting_and_the_model_load_applies_it(
+    monkeypatch: pytest.MonkeyPatch, tiny_weights: Path
+) -> None:
+    import torch
+
+    from mets_core.app import model_cache
+
+    assert settings.torch_threads() == 1  # sessions, not threads, are the server's parallelism
+    for text, threads in (("3", 3), ("0", 1), ("many", 1)):
+        monkeypatch.setenv("METS_TORCH_THREADS", text)
+        assert settings.torch_threads() == threads
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("METS_TORCH_THREADS", "1")
+        model_cache._load_model_cached.clear()
+        model_cache._load_model_cached(str(tiny_weights), "cpu")
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+        model_cache._load_model_cached.clear()
+
+
 # --- the upload cap and release (Load page) ---
 
 

@@ -22,9 +22,12 @@ _LOADED: set[tuple[str | None, str]] = set()  # (weights, device) this process h
 
 @st.cache_resource(show_spinner="Loading the METS model (once per server process)…")
 def _load_model_cached(weights: str | None, device: str) -> LoadedModel:
+    import torch
+
     from mets_core.model.checkpoint import DEFAULT_WEIGHTS, weights_paths
     from mets_core.model.load import load_model
 
+    torch.set_num_threads(settings.torch_threads())  # per process: sessions are the parallelism
     no_shipped_weights = not weights_paths(DEFAULT_WEIGHTS)[0].is_file()
     if weights == RANDOM_INIT or (weights is None and no_shipped_weights):
         model = load_model(device=device, random_init=True)

@@ -8,7 +8,8 @@ value a user types in the browser:
 - `METS_PTBXL_ROOTS`, `METS_MITBIH_ROOTS`: the dataset folders the Explore page may read
   (default: the project's `../shared/data/ptb-xl` and `../shared/data/mit-bih` when present);
 - `METS_DATA_DIR`: one more PTB-XL folder (the older name, still honoured);
-- `METS_SESSION_UPLOAD_MB`: upload megabytes one browser session may hold at once (default 50).
+- `METS_SESSION_UPLOAD_MB`: upload megabytes one browser session may hold at once (default 50);
+- `METS_TORCH_THREADS`: CPU threads one ranking may use (default 1; see `torch_threads`).
 
 A roots variable lists folders separated by ";", each as `label=path` or a bare `path` (labelled
 by its folder name). Users pick a label; the page never shows a path nor reads a typed one.
@@ -23,6 +24,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"  # the project's own data folder, if present
 DEFAULT_SESSION_UPLOAD_MB = 50.0  # as much as one file may be (server.maxUploadSize)
+DEFAULT_TORCH_THREADS = 1
 PTBXL = "ptbxl"
 MITBIH = "mitbih"
 _ROOTS_VARIABLE = {PTBXL: "METS_PTBXL_ROOTS", MITBIH: "METS_MITBIH_ROOTS"}
@@ -53,6 +55,22 @@ def weights() -> str | None:
 def device() -> str:
     """The compute device from METS_DEVICE ("auto", "cpu", "cuda", "cuda:1"); default "auto"."""
     return os.environ.get("METS_DEVICE") or "auto"
+
+
+def torch_threads() -> int:
+    """CPU threads one ranking may use on the server (METS_TORCH_THREADS, default 1).
+
+    The app serves many sessions at once, and they are its parallelism: with torch's default of
+    one thread per core, two sessions ranking together run 2 x 2 OpenMP threads on 2 cores that
+    spin while they wait for each other (docs/SERVING.md has the measurement). One user alone
+    waits ~10 ms longer for the ECG tower with 1 thread. A typo keeps the default.
+    """
+    text = os.environ.get("METS_TORCH_THREADS", "").strip()
+    try:
+        threads = int(text) if text else DEFAULT_TORCH_THREADS
+    except ValueError:
+        threads = DEFAULT_TORCH_THREADS
+    return max(threads, 1)
 
 
 def session_upload_limit_bytes() -> int:
