@@ -39,13 +39,11 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -181,54 +179,16 @@ def scratch_app(variant: str) -> Iterator[Path]:
         yield app
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serve(app: Path, weights: Path, flags: list[str]) -> Iterator[tuple[str, int]]:
-    """`streamlit run app.py` in `app` on 127.0.0.1; yields (url, server pid)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "METS_WEIGHTS": str(weights),
-        "METS_DEVICE": "cpu",
-        "PYTHONPATH": str(ROOT),
-    }
+    """`streamlit run app.py` in `app` on 127.0.0.1 (load_app's server start); yields (url, pid)."""
+    from load_app import _served  # the sibling benchmark's: one way to start the app
+
+    env = {"METS_DEVICE": "cpu"}
     if PTBXL.is_dir():
         env["METS_PTBXL_ROOTS"] = f"PTB-XL={PTBXL}"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-    command += ["--server.headless", "true", "--server.address", "127.0.0.1", *flags]
-    server = subprocess.Popen(
-        command, cwd=app, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, server)
+    with _served(app, str(weights), env_extra=env, flags=flags, code=ROOT) as (url, server):
         yield url, server.pid
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def _wait_healthy(url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("streamlit exited early")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"streamlit did not answer on {url} within {START_TIMEOUT_S} s")
 
 
 def _proc_cpu_s(pid: int) -> float:

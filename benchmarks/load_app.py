@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -191,14 +191,25 @@ def _proc_rss_mb(pid: int) -> float:
 
 @contextmanager
 def _served(
-    folder: Path, weights: str | None, cpus: set[int] | None = None
+    folder: Path,
+    weights: str | None,
+    cpus: set[int] | None = None,
+    *,
+    env_extra: dict[str, str] | None = None,
+    flags: Sequence[str] = (),
+    code: Path | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app.py` from `folder` on a free loopback port (on `cpus`), stopped on exit."""
+    """`streamlit run app.py` from `folder` on a free loopback port (on `cpus`), stopped on exit.
+
+    `mets_core` is imported from `code` (default `folder`); `env_extra` and `flags` (more
+    `--section.option value` pairs) are added (benchmarks/browser_cost.py serves scratch pages).
+    """
     port = _free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(folder)}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(code or folder)}
     env.pop("METS_WEIGHTS", None)
     if weights:
         env["METS_WEIGHTS"] = weights
+    env.update(env_extra or {})
     command = [
         sys.executable,
         "-m",
@@ -215,6 +226,7 @@ def _served(
         "none",
         "--browser.gatherUsageStats",
         "false",
+        *flags,
     ]
     log = tempfile.TemporaryFile(mode="w+")
     pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
