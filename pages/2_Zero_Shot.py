@@ -12,7 +12,6 @@ from mets_core.app.plotting import plot_lead_importance, plot_scores, plot_time_
 from mets_core.app.reading_download import show_reading_downloads
 from mets_core.errors import METSError
 from mets_core.evaluate import explore
-from mets_core.zeroshot import sanity
 from mets_core.zeroshot.abstain import controls_line
 from mets_core.zeroshot.explain import time_importance
 from mets_core.zeroshot.labels import presets
@@ -142,18 +141,7 @@ ui.show_reading_notes(ranking.notes, warnings=False)  # routine: one collapsed l
 controls = session.sanity_results(ranking)
 if controls is None:  # the flat-line and noise controls, for the same candidates: the first
     # ranking of a record embeds them (~0.5 s), so they come after the ranking is on screen
-    try:
-        controls = sanity.sanity_check(
-            model,
-            record,
-            ranking,
-            template=settings_used.template,
-            center=settings_used.centred,
-            controls=ui.sanity_controls(model, record),  # embedded once per record
-        )
-    except METSError as error:
-        ui.show_error_and_stop(error)
-    session.set_sanity(ranking, controls)
+    controls = ui.rank_controls(model, record, ranking)
 controls_slot.markdown(controls_line(controls))
 
 st.subheader("Most similar training reference ECGs")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from mets_core.app import keys, model_cache, session, ui
-from mets_core.errors import METSError
 from mets_core.zeroshot import sanity
 
 ui.page_setup("Sanity check")
@@ -28,18 +27,7 @@ st.markdown(
     f"(template `{settings.template or model.config.zero_shot_template}`)."
 )
 if st.button("Rank the controls", key=keys.W_SANITY, type="primary"):
-    try:
-        results = sanity.sanity_check(
-            model,
-            record,
-            ranking,
-            template=settings.template,
-            center=settings.centred,
-            controls=ui.sanity_controls(model, record),  # embedded once per record
-        )
-    except METSError as error:
-        ui.show_error_and_stop(error)
-    session.set_sanity(ranking, results)
+    ui.rank_controls(model, record, ranking)
 
 results = session.sanity_results(ranking)
 if results is None:  # none yet, or made for an earlier ranking

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from mets_core.model.load import LoadedModel
     from mets_core.signal.quality import LeadQuality
     from mets_core.zeroshot.rank import Ranking
-    from mets_core.zeroshot.sanity import ControlEmbeddings
+    from mets_core.zeroshot.sanity import ControlResult
 
 T = TypeVar("T")
 
@@ -164,21 +164,29 @@ def lead_quality(record: ECGRecord) -> list[LeadQuality]:
     return for_record(record, "lead quality", lambda: assess_leads(record))
 
 
-def sanity_controls(model: LoadedModel, record: ECGRecord) -> ControlEmbeddings:
-    """The sanity controls of `record` embedded by `model`, once per record in use.
+def rank_controls(model: LoadedModel, record: ECGRecord, ranking: Ranking) -> list[ControlResult]:
+    """The sanity controls of `ranking` (the session's, made from `record`), kept in the session.
 
-    They depend on the record and the weights, not on the candidates: a new candidate list is
-    then scored against them in a few milliseconds instead of encoding three ECGs again.
-
-    Raises:
-        ECGInputError: when a control cannot be preprocessed.
+    The controls depend on the record and the weights, not on the candidates: they are embedded
+    once per record in use, and each new candidate list is then scored against them in a few
+    milliseconds with the settings the ranking was made with. A control that cannot be
+    preprocessed is shown as an error and the page stops.
     """
     from mets_core.zeroshot import sanity
 
     weights = model.weights.sha256 or f"untrained {id(model.module)}"
-    return for_record(
-        record, f"sanity controls/{weights}", lambda: sanity.embed_controls(model, record)
-    )
+    used = session.ranking_settings()
+    try:
+        embedded = for_record(
+            record, f"sanity controls/{weights}", lambda: sanity.embed_controls(model, record)
+        )
+        results = sanity.sanity_check(
+            model, record, ranking, template=used.template, center=used.centred, controls=embedded
+        )
+    except METSError as error:
+        show_error_and_stop(error)
+    session.set_sanity(ranking, results)
+    return results
 
 
 def for_record(record: ECGRecord, name: str, compute: Callable[[], T]) -> T:
