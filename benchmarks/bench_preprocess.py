@@ -57,6 +57,13 @@ LOAD_SNIPPET = (
     "import time; t0=time.perf_counter(); import mets_core; t1=time.perf_counter(); "
     "mets_core.load_model(None, 'cpu'); t2=time.perf_counter(); print(t1-t0, t2-t1)"
 )
+# The frozen LM alone, by backend (the baseline in the same run: transformers, as before the
+# torch.nn BERT); imports of mets_core come first and are not counted.
+LM_SNIPPET = (
+    "import time, mets_core; from mets_core.config import TextEncoderConfig; "
+    "from mets_core.model.text_encoder import FrozenTextEncoder; t0=time.perf_counter(); "
+    "FrozenTextEncoder(TextEncoderConfig(), backend={backend!r}); print(time.perf_counter()-t0)"
+)
 
 
 def clean_per_lead_neurokit(signal, *, fs_hz, powerline_hz=50.0, method="neurokit"):
@@ -184,16 +191,37 @@ def cleaning_batch(model, data: Path, n_records: int, rounds: int) -> dict:
     }
 
 
-def model_load(repeats: int = 2) -> dict:
-    """Seconds of `import mets_core` and of `load_model` after it, in fresh processes."""
+def _fresh_process(code: str) -> list[float]:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return [float(x) for x in done.stdout.split()]
+
+
+def model_load(repeats: int = 3) -> dict:
+    """Seconds of `import mets_core`, of `load_model` after it, and of the frozen LM alone by
+    backend, in fresh processes (interleaved, so a busy spell hits all alike)."""
     runs = []
     for _ in range(repeats):
-        done = subprocess.run(
-            [sys.executable, "-c", LOAD_SNIPPET], capture_output=True, text=True, check=True
+        imports_s, load_s = _fresh_process(LOAD_SNIPPET)[-2:]
+        torch_lm_s = _fresh_process(LM_SNIPPET.format(backend="torch"))[-1]
+        transformers_lm_s = _fresh_process(LM_SNIPPET.format(backend="transformers"))[-1]
+        runs.append(
+            {
+                "import_mets_core_s": round(imports_s, 2),
+                "load_model_s": round(load_s, 2),
+                "text_lm_torch_s": round(torch_lm_s, 2),
+                "text_lm_transformers_s": round(transformers_lm_s, 2),
+            }
         )
-        imports_s, load_s = (float(x) for x in done.stdout.split()[-2:])
-        runs.append({"import_mets_core_s": round(imports_s, 2), "load_model_s": round(load_s, 2)})
-    return {"runs": runs, "load_model_warm_import_s": min(r["load_model_s"] for r in runs)}
+    return {
+        "runs": runs,
+        "load_model_warm_import_s": statistics.median(r["load_model_s"] for r in runs),
+        "import_and_load_s": round(
+            statistics.median(r["import_mets_core_s"] + r["load_model_s"] for r in runs), 2
+        ),
+        "text_lm_transformers_over_torch": round(
+            statistics.median(r["text_lm_transformers_s"] / r["text_lm_torch_s"] for r in runs), 1
+        ),
+    }
 
 
 def cpu_name() -> str:
