@@ -34,7 +34,9 @@ DEFAULT_RUNS = (
     "ens_base2=runs/ens_base2",
     "ens_base3=runs/ens_base3",
     "ens_mixed3=runs/ens_mixed3",
-    "ens_mixed4=runs/ens_mixed4",
+    "ens_mixed4_s0=runs/ens_mixed4",  # the shipped draw; _s1, _s2 share members with it
+    "ens_mixed4_s1=runs/ens_mixed4_s1",
+    "ens_mixed4_s2=runs/ens_mixed4_s2",
 )
 
 

@@ -395,7 +395,13 @@ def render_markdown(table: dict, command: str) -> str:
         for _, columns in COLUMN_GROUPS:
             cells += [_cell(row["columns"].get(key)) for key, _ in columns]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "mean ± sample sd over seeds where a recipe has several runs.", ""]
+    lines += [
+        "",
+        "mean ± sample sd over seeds where a recipe has several runs. An ensemble recipe's "
+        "seeds are draws of member runs (benchmarks/train_recipes.sh): draws that share "
+        "members (ens_mixed4's three do) understate the spread of independent ensembles.",
+        "",
+    ]
     choice = table.get("fold9_choice")
     if choice:
         lines += [
