@@ -31,10 +31,15 @@ DEFAULT_RUNS = (
     "abl_augment_s0=runs/abl_augment_s0",
     "abl_phrasings_s0=runs/abl_phrasings_s0",
     "abl_nonecg_s0=runs/abl_nonecg_s0",
-    "ens_base2=runs/ens_base2",
+    # ensembles: three draws of members per recipe where 3 seeds allow (train_recipes.sh)
+    "ens_base2_s0=runs/ens_base2",
+    "ens_base2_s1=runs/ens_base2_s1",
+    "ens_base2_s2=runs/ens_base2_s2",
     "ens_base3=runs/ens_base3",
-    "ens_mixed3=runs/ens_mixed3",
-    "ens_mixed4_s0=runs/ens_mixed4",  # the shipped draw; _s1, _s2 share members with it
+    "ens_mixed3_s0=runs/ens_mixed3",
+    "ens_mixed3_s1=runs/ens_mixed3_s1",
+    "ens_mixed3_s2=runs/ens_mixed3_s2",
+    "ens_mixed4_s0=weights/mets_resnet18",  # shipped (runs/ens_mixed4 with its fold-9 selection)
     "ens_mixed4_s1=runs/ens_mixed4_s1",
     "ens_mixed4_s2=runs/ens_mixed4_s2",
 )

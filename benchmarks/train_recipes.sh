@@ -46,14 +46,19 @@ declare -A RECIPES=(
   [ens_base3]="ensemble ens_base3 base_s0 base_s1 base_s2"
   [ens_mixed3]="ensemble ens_mixed3 base_s0 robust_s0 robust_s1"
   [ens_mixed4]="ensemble ens_mixed4 base_s0 base_s1 robust_s0 robust_s1"
-  # Two more draws of the shipped recipe (2 base + 2 robust runs) for its spread over seeds; the
-  # draws share members (3 seeds of each recipe make 3 pairs), so their sd understates that of
-  # fully independent ensembles (12 runs).
+  # Two more draws of each ensemble recipe that 3 seeds per run recipe allow, so the fold-9 rule
+  # compares recipe means over 3 draws each (ens_base3 has one draw only). The draws share
+  # members, so their sd understates that of fully independent ensembles.
+  [ens_base2_s1]="ensemble ens_base2_s1 base_s1 base_s2"
+  [ens_base2_s2]="ensemble ens_base2_s2 base_s0 base_s2"
+  [ens_mixed3_s1]="ensemble ens_mixed3_s1 base_s1 robust_s1 robust_s2"
+  [ens_mixed3_s2]="ensemble ens_mixed3_s2 base_s2 robust_s0 robust_s2"
   [ens_mixed4_s1]="ensemble ens_mixed4_s1 base_s1 base_s2 robust_s1 robust_s2"
   [ens_mixed4_s2]="ensemble ens_mixed4_s2 base_s0 base_s2 robust_s0 robust_s2"
 )
 ORDER=(base_s0 base_s1 base_s2 robust_s0 robust_s1 robust_s2 abl_augment_s0 abl_phrasings_s0
-       abl_nonecg_s0 ens_base2 ens_base3 ens_mixed3 ens_mixed4 ens_mixed4_s1 ens_mixed4_s2)
+       abl_nonecg_s0 ens_base2 ens_base3 ens_mixed3 ens_mixed4 ens_base2_s1 ens_base2_s2
+       ens_mixed3_s1 ens_mixed3_s2 ens_mixed4_s1 ens_mixed4_s2)
 for name in "${@:-${ORDER[@]}}"; do
   [ -n "${RECIPES[$name]:-}" ] || { echo "unknown run $name; known: ${ORDER[*]}" >&2; exit 2; }
   echo "== $name: ${RECIPES[$name]}"

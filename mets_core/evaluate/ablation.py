@@ -399,7 +399,7 @@ def render_markdown(table: dict, command: str) -> str:
         "",
         "mean ± sample sd over seeds where a recipe has several runs. An ensemble recipe's "
         "seeds are draws of member runs (benchmarks/train_recipes.sh): draws that share "
-        "members (ens_mixed4's three do) understate the spread of independent ensembles.",
+        "members understate the spread of independent ensembles.",
         "",
     ]
     choice = table.get("fold9_choice")
