@@ -125,3 +125,16 @@ def test_a_damaged_model_folder_gets_a_plain_message(tiny_text_model_dir, tmp_pa
         FrozenTextEncoder(TextEncoderConfig(model_id=str(folder)))
     (folder / "config.json").write_text("{broken")
     assert bert_folder_problem(folder) == "config.json cannot be read"
+
+
+def test_the_tokenizer_serves_concurrent_sessions(tiny_text_model_dir) -> None:
+    """The app ranks for several sessions at once. transformers' fast tokenizer re-sets padding
+    and truncation on its shared Rust object per call ("RuntimeError: Already borrowed" under
+    threads, huggingface/transformers#47085); ours is configured once, one object per use."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    encoder = FrozenTextEncoder(TextEncoderConfig(model_id=str(tiny_text_model_dir)))
+    expected = encoder.tokenizer.batch(TEXTS)["input_ids"]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: encoder.tokenizer.batch(TEXTS)["input_ids"], range(64)))
+    assert all(torch.equal(ids, expected) for ids in results)
