@@ -41,7 +41,7 @@ def _assert_same(ours: FrozenTextEncoder, reference: FrozenTextEncoder) -> None:
     assert [ours.count_tokens(t) for t in TEXTS] == [reference.count_tokens(t) for t in TEXTS]
     assert ours.hidden_size == reference.hidden_size
     torch.testing.assert_close(ours(TEXTS), reference(TEXTS), atol=1e-5, rtol=1e-5)
-    # one text alone (no padding) equals the same text inside a padded batch
+    # a text's features barely depend on the batch it comes in (its padding)
     torch.testing.assert_close(ours(TEXTS[:1])[0], ours(TEXTS)[0], atol=1e-5, rtol=1e-5)
 
 

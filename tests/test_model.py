@@ -54,8 +54,12 @@ def test_checkpoint_round_trip_gives_identical_outputs(tiny_model, tiny_weights,
     loaded = load_model(tiny_weights, device="cpu")
     windows = preprocess_for_model(ecg_12_lead, tiny_model.config.preprocess).windows
     assert torch.equal(encode_ecg(loaded, windows), encode_ecg(tiny_model, windows))
-    texts = ["sinus rhythm"]
-    assert torch.equal(encode_text(loaded, texts), encode_text(tiny_model, texts))
+    # the checkpoint holds the text head, not the frozen LM: project the same LM features (the
+    # session's text cache may hold these texts from a batch with other padding, ~1e-8 away)
+    features = tiny_model.module.text_encoder(["sinus rhythm", "left bundle branch block"])
+    assert torch.equal(
+        loaded.module.project_text(features), tiny_model.module.project_text(features)
+    )
     assert loaded.config == tiny_model.config
     assert not loaded.weights.trained
 

@@ -91,7 +91,7 @@ class BertEncoder(nn.Module):
             nhead=int(config["num_attention_heads"]),
             dim_feedforward=int(config["intermediate_size"]),
             dropout=0.0,  # frozen: BERT in eval mode has no dropout
-            activation="gelu",
+            activation="gelu",  # exact (erf) GELU, as BERT's "gelu"
             layer_norm_eps=eps,
             batch_first=True,
             norm_first=False,
