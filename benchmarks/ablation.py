@@ -32,6 +32,9 @@ DEFAULT_RUNS = (
     "abl_phrasings_s0=runs/abl_phrasings_s0",
     "abl_nonecg_s0=runs/abl_nonecg_s0",
     "abl_long_s0=runs/abl_long_s0",  # the base recipe trained 50 epochs (decay over the last 20)
+    "ema_s0=runs/ema_s0",  # the base recipe saving an EMA of its weights (--ema-decay 0.99)
+    "ema_s1=runs/ema_s1",
+    "ema_s2=runs/ema_s2",
     # ensembles: three draws of members per recipe where 3 seeds allow (train_recipes.sh)
     "ens_base2_s0=runs/ens_base2",
     "ens_base2_s1=runs/ens_base2_s1",

@@ -43,6 +43,11 @@ declare -A RECIPES=(
   [abl_phrasings_s0]="train abl_phrasings_s0 --seed 0 --phrasings 3"
   [abl_nonecg_s0]="train abl_nonecg_s0 --seed 0 --non-ecg-fraction 0.05"
   [abl_long_s0]="train abl_long_s0 --seed 0 --epochs 50 --decay-epochs 20"  # later flags win
+  # the base recipe validating and saving an EMA of its weights (decay 0.99 per step, ~4 epochs
+  # of 23 steps); 3 seeds, so fold 9 compares it with base's 3
+  [ema_s0]="train ema_s0 --seed 0 --ema-decay 0.99"
+  [ema_s1]="train ema_s1 --seed 1 --ema-decay 0.99"
+  [ema_s2]="train ema_s2 --seed 2 --ema-decay 0.99"
   [ens_base2]="ensemble ens_base2 base_s0 base_s1"
   [ens_base3]="ensemble ens_base3 base_s0 base_s1 base_s2"
   [ens_mixed3]="ensemble ens_mixed3 base_s0 robust_s0 robust_s1"
@@ -58,7 +63,7 @@ declare -A RECIPES=(
   [ens_mixed4_s2]="ensemble ens_mixed4_s2 base_s0 base_s2 robust_s0 robust_s2"
 )
 ORDER=(base_s0 base_s1 base_s2 robust_s0 robust_s1 robust_s2 abl_augment_s0 abl_phrasings_s0
-       abl_nonecg_s0 abl_long_s0 ens_base2 ens_base3 ens_mixed3 ens_mixed4 ens_base2_s1 ens_base2_s2
+       abl_nonecg_s0 abl_long_s0 ema_s0 ema_s1 ema_s2 ens_base2 ens_base3 ens_mixed3 ens_mixed4 ens_base2_s1 ens_base2_s2
        ens_mixed3_s1 ens_mixed3_s2 ens_mixed4_s1 ens_mixed4_s2)
 for name in "${@:-${ORDER[@]}}"; do
   [ -n "${RECIPES[$name]:-}" ] || { echo "unknown run $name; known: ${ORDER[*]}" >&2; exit 2; }

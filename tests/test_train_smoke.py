@@ -136,6 +136,49 @@ def test_training_with_every_issue_13_lever_records_them(tmp_path, tiny_text_mod
 
 
 def test_bad_lever_settings_are_refused(tmp_path, tiny_text_model_dir):
-    for extra in (["--augment", "heavy"], ["--non-ecg-fraction", "0.9"], ["--phrasings", "-1"]):
+    bad = (["--augment", "heavy"], ["--non-ecg-fraction", "0.9"], ["--phrasings", "-1"])
+    for extra in (*bad, ["--ema-decay", "1.0"]):
         with pytest.raises(SystemExit):
             main(_args(tmp_path, tiny_text_model_dir, "--steps", "1", *extra))
+
+
+def test_ema_run_validates_and_saves_the_average_and_resumes_it(tmp_path, tiny_text_model_dir):
+    args = _args(tmp_path, tiny_text_model_dir, "--epochs", "1", "--ema-decay", "0.5")
+    assert main(args) == 0
+    resume = str(tmp_path / "w.resume.pt")
+    saved = torch.load(resume, weights_only=True)
+    weights = load_file(tmp_path / "w.safetensors")
+    key = "ecg_projection.weight"
+    assert not torch.equal(saved["average"][key], saved["model"][key])  # it averaged something
+    assert torch.equal(weights[key], saved["average"][key])  # ... and that is what was saved
+    provenance = load_model(tmp_path / "w", device="cpu").weights.provenance
+    assert provenance["train_config"]["ema_decay"] == 0.5 and "EMA" in provenance["selection"]
+    assert main([*args[:-4], "--epochs", "2", "--ema-decay", "0.5", "--resume", resume]) == 0
+    resumed = torch.load(resume, weights_only=True)
+    assert resumed["state"]["epoch"] == 2
+    assert not torch.equal(resumed["average"][key], saved["average"][key])
+
+
+def test_weight_average_is_torch_ema_of_floats_and_copies_counters(tiny_config):
+    from mets_core.train.averaging import WeightAverage
+
+    model = load_model(random_init=True, config=tiny_config, device="cpu").module  # own copy
+    average = WeightAverage(model, decay=0.75)
+    before = {k: v.clone() for k, v in average.state_dict().items()}
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.requires_grad:
+                parameter.add_(1.0)
+        for name, buffer in model.named_buffers():
+            if name.endswith("num_batches_tracked"):
+                buffer.add_(7)
+    average.update(model)
+    after, current = average.state_dict(), model.trainable_state_dict()
+    for key, value in after.items():
+        if value.is_floating_point():
+            torch.testing.assert_close(value, 0.75 * before[key] + 0.25 * current[key])
+        else:
+            assert torch.equal(value, current[key])
+    assert average.model.text_encoder is model.text_encoder  # the frozen LM is shared, not copied
+    with pytest.raises(ValueError):
+        WeightAverage(model, decay=1.0)

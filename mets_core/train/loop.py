@@ -30,6 +30,7 @@ from mets_core.model.loss import clip_loss
 from mets_core.model.mets import METSModel
 from mets_core.model.text_encoder import FrozenTextEncoder
 from mets_core.train.augment import AUGMENT_PRESETS, augment_batch
+from mets_core.train.averaging import WeightAverage
 from mets_core.train.distributed import DistributedContext, setup_distributed
 from mets_core.train.negatives import all_non_ecg_texts, non_ecg_batch
 from mets_core.train.validation import ValidationSet, validate
@@ -61,6 +62,7 @@ class TrainConfig:
     augment: str = "standard"  # augmentation preset: standard (shipped) | robust (issue 13 sites)
     phrasings: int = 0  # K > 1: each report in K wordings (itself + K-1), one drawn per epoch
     non_ecg_fraction: float = 0.0  # fraction of each batch replaced by non-ECG signals + texts
+    ema_decay: float = 0.0  # > 0: validate and save an EMA of the weights (train.averaging)
 
 
 def parse_args(argv: list[str] | None) -> TrainConfig:
@@ -100,6 +102,8 @@ def check_config(cfg: TrainConfig) -> None:
         raise SystemExit("mets train: --non-ecg-fraction must lie in [0, 0.5]")
     if cfg.phrasings < 0:
         raise SystemExit("mets train: --phrasings must be 0 (off) or the number of wordings K")
+    if not 0.0 <= cfg.ema_decay < 1.0:
+        raise SystemExit("mets train: --ema-decay must be 0 (off) or lie in (0, 1), e.g. 0.99")
 
 
 def build_data(cfg: TrainConfig, config: METSConfig) -> tuple[TrainingPairs, ValidationSet | None]:
@@ -155,6 +159,7 @@ def train_one_epoch(
     ctx: DistributedContext,
     state: dict,
     negative_texts: np.ndarray | None = None,
+    average: WeightAverage | None = None,
 ) -> float:
     """One pass over this rank's shard; returns the mean loss. Updates state["step"].
 
@@ -162,6 +167,7 @@ def train_one_epoch(
     `core.project_text` on cached frozen-LM features, so the LM never runs here. With report
     variants, each record's text for this epoch is drawn from them; with `negative_texts` (the
     feature rows of `all_non_ecg_texts()`), a fraction of every batch becomes non-ECG signals.
+    With `average`, every optimiser step also moves the weight average.
     """
     generator = torch.Generator().manual_seed(cfg.seed * 1000 + state["epoch"])
     order = torch.randperm(len(pairs), generator=generator)[ctx.rank :: ctx.world_size]
@@ -192,6 +198,8 @@ def train_one_epoch(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if average is not None:
+            average.update(core)
         losses.append(loss.item())
         state["step"] += 1
         seen = len(losses) * cfg.batch_size * ctx.world_size
@@ -223,7 +231,9 @@ def provenance(
         "trained": True,
         "training_data": "synthetic" if cfg.synthetic else f"PTB-XL folds 1-8 ({cfg.data})",
         "training_folds": [] if cfg.synthetic else list(range(1, 9)),
-        "selection": "best fold-9 " + cfg.select_on,
+        "selection": "best fold-9 "
+        + cfg.select_on
+        + (f" of the weights' EMA (decay {cfg.ema_decay})" if cfg.ema_decay else ""),
         "n_train_pairs": len(pairs),
         "n_distinct_reports": len(pairs.texts),
         "report_source": cfg.report_source,
@@ -244,24 +254,26 @@ def smoothed(history: list[dict], key: str, window: int = 3) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def save_resume_state(out: str, model: METSModel, optimizer, state: dict) -> Path:
+def save_resume_state(
+    out: str, model: METSModel, optimizer, state: dict, average: WeightAverage | None = None
+) -> Path:
     """Everything to continue a run: tensors and plain values only (loadable weights_only)."""
     path = Path(f"{out}.resume.pt")
-    torch.save(
-        {
-            "model": model.trainable_state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "state": state,
-        },
-        path,
-    )
+    saved = {"model": model.trainable_state_dict(), "optimizer": optimizer.state_dict()}
+    if average is not None:
+        saved["average"] = average.state_dict()
+    torch.save(saved | {"state": state}, path)
     return path
 
 
-def load_resume_state(path: str, model: METSModel, optimizer) -> dict:
+def load_resume_state(
+    path: str, model: METSModel, optimizer, average: WeightAverage | None = None
+) -> dict:
     saved = torch.load(path, map_location="cpu", weights_only=True)
     model.load_trainable_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
+    if average is not None:  # a run resumed with --ema-decay that had none starts it here
+        average.load_state_dict(saved.get("average", model.trainable_state_dict()))
     return saved["state"]
 
 
@@ -284,16 +296,18 @@ def main(argv: list[str] | None = None) -> int:
     tower = ctx.wrap(ECGTower(model))
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    average = WeightAverage(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
+    served = model if average is None else average.model  # what is validated and saved
     state = {"epoch": 0, "step": 0, "best": -float("inf"), "history": []}
     if cfg.resume:
-        state = load_resume_state(cfg.resume, model, optimizer)
+        state = load_resume_state(cfg.resume, model, optimizer, average)
     start = time.perf_counter()
     while state["epoch"] < cfg.epochs and (cfg.steps is None or state["step"] < cfg.steps):
         for group in optimizer.param_groups:
             group["lr"] = lr_for_epoch(cfg, state["epoch"])
         epoch_start = time.perf_counter()
         loss = train_one_epoch(
-            tower, model, optimizer, pairs, features, cfg, ctx, state, negative_texts
+            tower, model, optimizer, pairs, features, cfg, ctx, state, negative_texts, average
         )
         epoch_s = time.perf_counter() - epoch_start
         metrics = {
@@ -303,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             "epoch_s": round(epoch_s, 1),
             "samples_per_s": round(len(pairs) / epoch_s, 1),
             "lm_s_once_before_training": round(lm_s, 2),
-            **validate(model, val, ctx),
+            **validate(served, val, ctx),
         }
         state["history"].append(metrics)
         metrics["val_auroc_ma3"] = smoothed(state["history"], "val_auroc")
@@ -316,11 +330,11 @@ def main(argv: list[str] | None = None) -> int:
                 state["best"] = score
                 save_weights(
                     cfg.out,
-                    model.trainable_state_dict(),
+                    served.trainable_state_dict(),
                     config,
                     provenance(cfg, pairs, state["history"], time.perf_counter() - start, argv),
                 )
-            save_resume_state(cfg.out, model, optimizer, state)
+            save_resume_state(cfg.out, model, optimizer, state, average)
     if cfg.rank_state_dir:
         Path(cfg.rank_state_dir).mkdir(parents=True, exist_ok=True)
         save_file(model.trainable_state_dict(), f"{cfg.rank_state_dir}/rank{ctx.rank}.safetensors")
