@@ -127,7 +127,7 @@ def load_model(
         if load_reference and bank:
             path = bank_path(info.path or "", bank["file"])
             reference = read_reference_bank(path, bank["sha256"], config.embedding_dim)
-    module.to(target).eval()
+    module.to(target).prepare_for_inference()  # eval mode, batch norm folded (model.mets)
     return LoadedModel(module, config, target, info, reference=reference)
 
 

@@ -27,13 +27,11 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
-from mets_core.model.reference_bank import ReferenceBank
 from mets_core.record import ECGRecord
 from mets_core.signal.preprocess import PreprocessedECG
 from mets_core.signal.quality import assess_leads, record_usable
-from mets_core.zeroshot.reference import DEFAULT_NEIGHBOURS, reference_similarity
+from mets_core.zeroshot.reference import DEFAULT_NEIGHBOURS, Neighbour, reference_similarity
 
 if TYPE_CHECKING:
     from mets_core.zeroshot.sanity import ControlResult  # (sanity imports rank imports this)
@@ -170,20 +168,18 @@ def limb_residual(record: ECGRecord) -> float | None:
 def measure_input(
     record: ECGRecord,
     prepared: PreprocessedECG,
-    ecg_emb: npt.ArrayLike,
-    bank: ReferenceBank | None,
+    neighbours: Sequence[Neighbour] | None,
     fs_hz: float,
-    k: int = DEFAULT_NEIGHBOURS,
 ) -> InputChecks:
     """Run every abstain measurement on one input.
 
     Args:
         record: the ECG as loaded. prepared: its model input at the model rate `fs_hz`.
-        ecg_emb: (D,) its unit-norm embedding. bank: the reference bank, or None.
-        k: nearest reference ECGs averaged for the similarity.
+        neighbours: its `AbstainThresholds.k` nearest reference ECGs (`nearest_references`),
+            or None without a reference bank (the similarity check is then skipped).
     """
     usable, reasons = record_usable(assess_leads(record))
-    similarity = None if bank is None else reference_similarity(bank, ecg_emb, k)
+    similarity = None if neighbours is None else reference_similarity(neighbours)
     slope = slope_kurtosis(prepared, fs_hz, record.duration_s)
     return InputChecks(usable, tuple(reasons), slope, limb_residual(record), similarity)
 

@@ -283,9 +283,8 @@ def rank(
         for i in order
     )
     thresholds = AbstainThresholds.from_sidecar(model.weights.abstain, bank is not None)
-    checks = measure_input(
-        record, prepared, ecg_emb, bank, model.config.preprocess.fs_hz, thresholds.k
-    )
+    neighbours = None if bank is None else nearest_references(bank, ecg_emb, thresholds.k)
+    checks = measure_input(record, prepared, neighbours, model.config.preprocess.fs_hz)
     reason = abstain_reason(checks, thresholds)
     failed = {"failed_check": failed_check(checks, thresholds)}
     notes = record.notes + prepared.notes + _truncation_notes(model, [r.prompt for r in items])
@@ -301,7 +300,7 @@ def rank(
         model.calibrated,
         abstain=reason is not None,
         abstain_reason=reason,
-        neighbours=None if bank is None else nearest_references(bank, ecg_emb, thresholds.k),
+        neighbours=neighbours,
         input_checks=checks.to_dict() | failed,
         cautions=_list_cautions(items)
         + tuple(filter(None, [unknown_words_warning(labels, matches)])),

@@ -13,6 +13,7 @@ exactly as `rank` embeds an ECG. Two uses:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,12 +90,11 @@ def nearest_references(
     )
 
 
-def reference_similarity(
-    bank: ReferenceBank, ecg_emb: torch.Tensor | np.ndarray, k: int = DEFAULT_NEIGHBOURS
-) -> float:
-    """Mean cosine of the `k` nearest reference ECGs: how much this looks like training ECGs."""
-    cosines = np.sort(bank_cosines(bank, ecg_emb))
-    return float(cosines[-max(1, min(k, len(cosines))) :].mean())
+def reference_similarity(neighbours: Sequence[Neighbour]) -> float:
+    """Mean cosine of an ECG's nearest reference ECGs (`nearest_references`, k >= 1): how much
+    it looks like training ECGs. Takes the neighbours, not the bank, so that a ranking computes
+    the bank's cosines once for the neighbours it shows and the abstain check it makes."""
+    return float(np.mean(np.asarray([n.cosine for n in neighbours], dtype=np.float32)))
 
 
 def reference_percentiles(

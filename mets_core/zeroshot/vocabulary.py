@@ -68,7 +68,10 @@ def phrase_similarities(
     model: LoadedModel, candidates: list[str], phrases: list[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each candidate, the index of its closest phrase and the cosine: (C,) int, (C,) float."""
-    similarity = _lm_features(model, candidates) @ _lm_features(model, phrases).t()
+    phrase_features = model.text_embeddings.get_or_compute(  # text only, the same every ranking
+        ("training phrases", tuple(phrases)), lambda: _lm_features(model, phrases)
+    )
+    similarity = _lm_features(model, candidates) @ phrase_features.t()
     best, index = similarity.max(dim=1)
     return index.cpu().numpy(), best.cpu().numpy()
 
