@@ -46,6 +46,10 @@ DEFAULT_RUNS = (
     "ens_mixed4_s0=weights/mets_resnet18",  # shipped (runs/ens_mixed4 with its fold-9 selection)
     "ens_mixed4_s1=runs/ens_mixed4_s1",
     "ens_mixed4_s2=runs/ens_mixed4_s2",
+    "ens_ema2_s0=runs/ens_ema2_s0",  # EMA runs joined (train_recipes.sh)
+    "ens_ema2_s1=runs/ens_ema2_s1",
+    "ens_ema2_s2=runs/ens_ema2_s2",
+    "ens_ema3=runs/ens_ema3",
 )
 
 

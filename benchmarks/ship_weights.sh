@@ -12,6 +12,8 @@
 # 4. abstain rates on fold 10 and the external sets (results/abstain.json), and the other-site
 #    numbers the app's Model card shows (results/external_sites.json)
 # 5. tests/data/shipped_reference.json (what tests/test_shipped_weights.py pins)
+# 6. the bundled examples and controls through `rank` (results/sanity_examples.json)
+# 7. the METS-protocol tables of the shipped weights (results/shipped_ensemble/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${1:?usage: ship_weights.sh RUN_FOLDER (holding mets_resnet18.safetensors + .json)}
@@ -28,4 +30,7 @@ rm -rf weights/ptbxl_fold10.index
 .venv/bin/python benchmarks/external_sites.py --weights weights/mets_resnet18 \
     --out results/external_sites.json
 .venv/bin/python benchmarks/make_shipped_reference.py
+.venv/bin/python benchmarks/sanity_examples.py
+$METS evaluate --weights weights/mets_resnet18 --data ../shared/data --task all \
+    --out results/shipped_ensemble --device cpu --no-baselines
 echo "shipped $RUN as weights/mets_resnet18; now update README.md and weights/README.md numbers"

@@ -61,10 +61,16 @@ declare -A RECIPES=(
   [ens_mixed3_s2]="ensemble ens_mixed3_s2 base_s2 robust_s0 robust_s2"
   [ens_mixed4_s1]="ensemble ens_mixed4_s1 base_s1 base_s2 robust_s1 robust_s2"
   [ens_mixed4_s2]="ensemble ens_mixed4_s2 base_s0 base_s2 robust_s0 robust_s2"
+  # ensembles of the EMA runs: three draws of two, and all three
+  [ens_ema2_s0]="ensemble ens_ema2_s0 ema_s0 ema_s1"
+  [ens_ema2_s1]="ensemble ens_ema2_s1 ema_s1 ema_s2"
+  [ens_ema2_s2]="ensemble ens_ema2_s2 ema_s0 ema_s2"
+  [ens_ema3]="ensemble ens_ema3 ema_s0 ema_s1 ema_s2"
 )
 ORDER=(base_s0 base_s1 base_s2 robust_s0 robust_s1 robust_s2 abl_augment_s0 abl_phrasings_s0
        abl_nonecg_s0 abl_long_s0 ema_s0 ema_s1 ema_s2 ens_base2 ens_base3 ens_mixed3 ens_mixed4 ens_base2_s1 ens_base2_s2
-       ens_mixed3_s1 ens_mixed3_s2 ens_mixed4_s1 ens_mixed4_s2)
+       ens_mixed3_s1 ens_mixed3_s2 ens_mixed4_s1 ens_mixed4_s2 ens_ema2_s0 ens_ema2_s1 ens_ema2_s2
+       ens_ema3)
 for name in "${@:-${ORDER[@]}}"; do
   [ -n "${RECIPES[$name]:-}" ] || { echo "unknown run $name; known: ${ORDER[*]}" >&2; exit 2; }
   echo "== $name: ${RECIPES[$name]}"
