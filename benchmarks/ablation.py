@@ -35,6 +35,9 @@ DEFAULT_RUNS = (
     "ema_s0=runs/ema_s0",  # the base recipe saving an EMA of its weights (--ema-decay 0.99)
     "ema_s1=runs/ema_s1",
     "ema_s2=runs/ema_s2",
+    "ema_robust_s0=runs/ema_robust_s0",  # the robust recipe with --ema-decay 0.99
+    "ema_robust_s1=runs/ema_robust_s1",
+    "ema_robust_s2=runs/ema_robust_s2",
     # ensembles: three draws of members per recipe where 3 seeds allow (train_recipes.sh)
     "ens_base2_s0=runs/ens_base2",
     "ens_base2_s1=runs/ens_base2_s1",
@@ -50,6 +53,12 @@ DEFAULT_RUNS = (
     "ens_ema2_s1=runs/ens_ema2_s1",
     "ens_ema2_s2=runs/ens_ema2_s2",
     "ens_ema3=runs/ens_ema3",
+    "ens_emamixed3_s0=runs/ens_emamixed3_s0",  # 1 ema + 2 ema_robust runs
+    "ens_emamixed3_s1=runs/ens_emamixed3_s1",
+    "ens_emamixed3_s2=runs/ens_emamixed3_s2",
+    "ens_emamixed4_s0=runs/ens_emamixed4_s0",  # 2 + 2: four towers, over the serving budget
+    "ens_emamixed4_s1=runs/ens_emamixed4_s1",
+    "ens_emamixed4_s2=runs/ens_emamixed4_s2",
 )
 
 

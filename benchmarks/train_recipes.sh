@@ -44,10 +44,14 @@ declare -A RECIPES=(
   [abl_nonecg_s0]="train abl_nonecg_s0 --seed 0 --non-ecg-fraction 0.05"
   [abl_long_s0]="train abl_long_s0 --seed 0 --epochs 50 --decay-epochs 20"  # later flags win
   # the base recipe validating and saving an EMA of its weights (decay 0.99 per step, ~4 epochs
-  # of 23 steps); 3 seeds, so fold 9 compares it with base's 3
+  # of 24 steps); 3 seeds, so fold 9 compares it with base's 3
   [ema_s0]="train ema_s0 --seed 0 --ema-decay 0.99"
   [ema_s1]="train ema_s1 --seed 1 --ema-decay 0.99"
   [ema_s2]="train ema_s2 --seed 2 --ema-decay 0.99"
+  # the robust recipe with the same weight average, so the mixed ensembles can be redone with it
+  [ema_robust_s0]="train ema_robust_s0 --seed 0 ${ROBUST[*]} --ema-decay 0.99"
+  [ema_robust_s1]="train ema_robust_s1 --seed 1 ${ROBUST[*]} --ema-decay 0.99"
+  [ema_robust_s2]="train ema_robust_s2 --seed 2 ${ROBUST[*]} --ema-decay 0.99"
   [ens_base2]="ensemble ens_base2 base_s0 base_s1"
   [ens_base3]="ensemble ens_base3 base_s0 base_s1 base_s2"
   [ens_mixed3]="ensemble ens_mixed3 base_s0 robust_s0 robust_s1"
@@ -66,11 +70,21 @@ declare -A RECIPES=(
   [ens_ema2_s1]="ensemble ens_ema2_s1 ema_s1 ema_s2"
   [ens_ema2_s2]="ensemble ens_ema2_s2 ema_s0 ema_s2"
   [ens_ema3]="ensemble ens_ema3 ema_s0 ema_s1 ema_s2"
+  # 1 ema + 2 ema_robust (three towers, as ens_mixed3) and 2 + 2 (four, over the serving budget:
+  # tabulated, not eligible), three draws each
+  [ens_emamixed3_s0]="ensemble ens_emamixed3_s0 ema_s0 ema_robust_s0 ema_robust_s1"
+  [ens_emamixed3_s1]="ensemble ens_emamixed3_s1 ema_s1 ema_robust_s1 ema_robust_s2"
+  [ens_emamixed3_s2]="ensemble ens_emamixed3_s2 ema_s2 ema_robust_s0 ema_robust_s2"
+  [ens_emamixed4_s0]="ensemble ens_emamixed4_s0 ema_s0 ema_s1 ema_robust_s0 ema_robust_s1"
+  [ens_emamixed4_s1]="ensemble ens_emamixed4_s1 ema_s1 ema_s2 ema_robust_s1 ema_robust_s2"
+  [ens_emamixed4_s2]="ensemble ens_emamixed4_s2 ema_s0 ema_s2 ema_robust_s0 ema_robust_s2"
 )
 ORDER=(base_s0 base_s1 base_s2 robust_s0 robust_s1 robust_s2 abl_augment_s0 abl_phrasings_s0
-       abl_nonecg_s0 abl_long_s0 ema_s0 ema_s1 ema_s2 ens_base2 ens_base3 ens_mixed3 ens_mixed4 ens_base2_s1 ens_base2_s2
-       ens_mixed3_s1 ens_mixed3_s2 ens_mixed4_s1 ens_mixed4_s2 ens_ema2_s0 ens_ema2_s1 ens_ema2_s2
-       ens_ema3)
+       abl_nonecg_s0 abl_long_s0 ema_s0 ema_s1 ema_s2 ema_robust_s0 ema_robust_s1 ema_robust_s2
+       ens_base2 ens_base3 ens_mixed3 ens_mixed4 ens_base2_s1 ens_base2_s2 ens_mixed3_s1
+       ens_mixed3_s2 ens_mixed4_s1 ens_mixed4_s2 ens_ema2_s0 ens_ema2_s1 ens_ema2_s2 ens_ema3
+       ens_emamixed3_s0 ens_emamixed3_s1 ens_emamixed3_s2 ens_emamixed4_s0 ens_emamixed4_s1
+       ens_emamixed4_s2)
 for name in "${@:-${ORDER[@]}}"; do
   [ -n "${RECIPES[$name]:-}" ] || { echo "unknown run $name; known: ${ORDER[*]}" >&2; exit 2; }
   echo "== $name: ${RECIPES[$name]}"

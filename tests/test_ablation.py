@@ -171,3 +171,17 @@ def test_numbers_of_mets_select_are_reused_only_for_the_same_weights_and_templat
             other["selection"]["zero_shot_template"] = "another {}"
         path.write_text(json.dumps(other))
         assert measured_by_select(tiny_model, [path]) is None
+
+
+def test_a_recipe_over_the_serving_budget_is_not_picked_however_good_on_fold_9():
+    runs = [
+        (RunSpec("base_s0", Path("a")), _numbers(0.80, 0.6) | {"towers": 1}),
+        (RunSpec("ens_big", Path("b")), _numbers(0.95, 0.6) | {"towers": 4}),
+    ]
+    rows = group_by_recipe(runs)
+    assert {row["recipe"]: row["towers"] for row in rows} == {"base": 1, "ens_big": 4}
+    choice = ablation.fold9_choice(rows)
+    assert choice["recipe"] == "base" and choice["over_budget"] == ["ens_big"]
+    table = {"what": "w", "decides": ablation.DECIDES, "rows": rows, "runs": [], "skipped": []}
+    markdown = render_markdown(table | {"fold9_choice": choice}, "cmd")
+    assert "Fold 9 picks `base`" in markdown and "not eligible to ship: `ens_big`" in markdown

@@ -82,9 +82,9 @@ def fold_batch_norm(tower: ResNet1d) -> ResNet1d:
     it (torch's `fuse_conv_bn_eval`): in eval mode the same function up to float rounding (~1e-6
     on unit-norm embeddings), without the 20 batch-norm passes of each forward.
 
-    Measured (`benchmarks/bench_rank.py`, one thread, batch 1): the four towers of the shipped
-    ensemble ~12 % faster. The copy has no batch norm left, so it cannot be trained or saved;
-    `METSModel.prepare_for_inference` keeps it beside the trained tower.
+    Measured (`benchmarks/bench_rank.py`, one thread, batch 1, rows interleaved): ensemble
+    forwards 3-10 % faster (README, Speed). The copy has no batch norm left, so it cannot be
+    trained or saved; `METSModel.prepare_for_inference` keeps it beside the trained tower.
     """
     folded = copy.deepcopy(tower).eval()
     folded.stem[0] = fuse_conv_bn_eval(folded.stem[0], folded.stem[1])

@@ -50,7 +50,7 @@ class METSModel(nn.Module):
     def prepare_for_inference(self) -> METSModel:
         """Eval mode, and an ECG tower with batch norm folded into its convolutions
         (`ecg_encoder.fold_batch_norm`) that `encode_ecg` uses from now on: same embeddings up
-        to float rounding, ~12 % faster. `load_model` calls it; `train()` and loading new
+        to float rounding, 3-10 % faster. `load_model` calls it; `train()` and loading new
         weights (`load_trainable_state_dict`) drop the folded copy again."""
         self.eval()
         self._inference_tower = (fold_batch_norm(self.ecg_encoder),)
